@@ -1,0 +1,90 @@
+"""chainrule: neural networks from first principles.
+
+Backpropagation is the chain rule applied as vector-Jacobian products, one small readable rule per
+op (see :mod:`chainrule.autograd`), on a PyTorch-like ``Tensor``.
+
+>>> import chainrule as cr
+>>> x = cr.tensor([0.5, -1.0], requires_grad=True)
+>>> y = cr.sigmoid(x).sum()
+>>> y.backward()
+>>> x.grad   # σ'(x) = σ(x)(1 - σ(x))
+tensor([0.235 , 0.1966], dtype=float32)
+"""
+
+from chainrule import backend
+from chainrule.autograd import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
+from chainrule.creation import (
+    Generator,
+    arange,
+    full,
+    full_like,
+    manual_seed,
+    ones,
+    ones_like,
+    rand,
+    rand_like,
+    randn,
+    randn_like,
+    zeros,
+    zeros_like,
+)
+from chainrule.dtypes import (
+    bool_,
+    default_dtype,
+    float16,
+    float32,
+    float64,
+    get_default_dtype,
+    int32,
+    int64,
+    set_default_dtype,
+)
+from chainrule.functional import grad, hessian, jacobian, jvp, value_and_grad, vjp
+from chainrule.gradcheck import GradcheckError, gradcheck
+from chainrule.ops import *  # noqa: F403 - the op namespace is the public API
+from chainrule.ops import __all__ as _ops_all
+from chainrule.tensor import Tensor, as_tensor, tensor
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "GradcheckError",
+    "Generator",
+    "Tensor",
+    "arange",
+    "as_tensor",
+    "backend",
+    "bool_",
+    "default_dtype",
+    "enable_grad",
+    "float16",
+    "float32",
+    "float64",
+    "full",
+    "full_like",
+    "get_default_dtype",
+    "grad",
+    "gradcheck",
+    "hessian",
+    "int32",
+    "int64",
+    "is_grad_enabled",
+    "jacobian",
+    "jvp",
+    "manual_seed",
+    "no_grad",
+    "ones",
+    "ones_like",
+    "rand",
+    "rand_like",
+    "randn",
+    "randn_like",
+    "set_default_dtype",
+    "set_grad_enabled",
+    "tensor",
+    "value_and_grad",
+    "vjp",
+    "zeros",
+    "zeros_like",
+    *_ops_all,
+]

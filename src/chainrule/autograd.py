@@ -1,0 +1,410 @@
+"""Reverse-mode differentiation: primitives, their VJP rules, and the backward pass.
+
+A *primitive* is one vectorised array call (``exp``, ``matmul``, ``sum``...). Each is declared with
+:func:`primitive` on a forward that works on raw arrays, and gets one vector-Jacobian product (VJP)
+rule per differentiable argument::
+
+    @primitive
+    def exp(x):
+        return xp.exp(x)
+
+    exp.defvjp(lambda F, g, out, x: g * out)  # d/dx e^x = e^x, so reuse the output
+
+A rule maps the upstream gradient ``g`` = ∂L/∂out to ∂L/∂x = ∂out/∂x · ∂L/∂out, the chain rule of the
+notes, without ever building the Jacobian ∂out/∂x. ``F`` is the array namespace the rule must use:
+for an ordinary ``backward()`` it holds the raw forwards (fast, no graph); with
+``create_graph=True`` it holds the recording Tensor ops, so the same rule builds the graph of the
+backward pass and second derivatives come for free.
+
+Broadcasting is undone in one place, :func:`_fit`: a rule may return a gradient of the broadcast
+shape and the engine sums it back to the input's shape.
+
+>>> import chainrule as cr
+>>> x = cr.tensor([1.0, 2.0], requires_grad=True)
+>>> (x * x).sum().backward()
+>>> x.grad
+tensor([2., 4.], dtype=float32)
+"""
+
+from __future__ import annotations
+
+import functools
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from chainrule.backend import ndarray, xp
+from chainrule.tensor import Tensor
+
+__all__ = [
+    "Node",
+    "enable_grad",
+    "is_grad_enabled",
+    "no_grad",
+    "primitive",
+    "run_backward",
+    "set_grad_enabled",
+]
+
+
+# ----------------------------------------------------------------------------- grad mode
+class _GradMode(threading.local):
+    enabled = True  # per thread, so a worker thread's no_grad never leaks into another
+
+
+_mode = _GradMode()
+
+
+def is_grad_enabled() -> bool:
+    """True when ops record the graph (outside any ``no_grad`` block)."""
+    return _mode.enabled
+
+
+class set_grad_enabled:
+    """Turn graph recording on or off, as a context manager or a decorator."""
+
+    def __init__(self, mode: bool) -> None:
+        self.mode = bool(mode)
+        self.prev: list[bool] = []
+
+    def __enter__(self) -> None:
+        self.prev.append(_mode.enabled)
+        _mode.enabled = self.mode
+
+    def __exit__(self, *exc: object) -> None:
+        _mode.enabled = self.prev.pop()
+
+    def __call__(self, fn: Callable) -> Callable:
+        @functools.wraps(fn)
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            with self.__class__(self.mode):
+                return fn(*args, **kwargs)
+
+        return wrapper
+
+
+class no_grad(set_grad_enabled):
+    """Record no graph: for evaluation and for updating weights in place.
+
+    >>> import chainrule as cr
+    >>> w = cr.ones(2, requires_grad=True)
+    >>> with cr.no_grad():
+    ...     y = w * 2
+    >>> y.requires_grad
+    False
+    """
+
+    def __init__(self) -> None:
+        super().__init__(False)
+
+    def __call__(self, fn: Callable) -> Callable:
+        @functools.wraps(fn)
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            with no_grad():
+                return fn(*args, **kwargs)
+
+        return wrapper
+
+
+class enable_grad(set_grad_enabled):
+    """Record the graph again inside a ``no_grad`` block."""
+
+    def __init__(self) -> None:
+        super().__init__(True)
+
+    def __call__(self, fn: Callable) -> Callable:
+        @functools.wraps(fn)
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            with enable_grad():
+                return fn(*args, **kwargs)
+
+        return wrapper
+
+
+# ----------------------------------------------------------------------------- namespaces
+class Namespace:
+    """A bag of functions with NumPy-like signatures; rules call ``F.name(...)``."""
+
+    def __repr__(self) -> str:
+        return f"<namespace of {len(vars(self))} functions>"
+
+
+RAW = Namespace()  # raw-array forwards: first-order backward, no graph
+OPS = Namespace()  # recording Tensor ops: backward with create_graph=True
+
+
+def register(name: str, raw: Callable, op: Callable) -> None:
+    """Make ``F.name`` available to VJP rules in both namespaces."""
+    setattr(RAW, name, raw)
+    setattr(OPS, name, op)
+
+
+# ----------------------------------------------------------------------------- graph
+class Op:
+    """A primitive's name, forward and VJP rules."""
+
+    __slots__ = ("forward", "name", "vjp_all", "vjps")
+
+    def __init__(self, name: str, forward: Callable) -> None:
+        self.name = name
+        self.forward = forward
+        self.vjps: tuple[Callable | None, ...] = ()
+        self.vjp_all: Callable | None = None
+
+
+class Node:
+    """One recorded call of a primitive: what ``Tensor.grad_fn`` points to.
+
+    It keeps the inputs (``args``), the keyword parameters and the output array that the VJP rules
+    need. ``backward`` drops them afterwards unless asked to retain the graph.
+    """
+
+    __slots__ = ("args", "kwargs", "op", "out")
+
+    def __init__(self, op: Op, args: tuple, kwargs: dict, out: Any) -> None:
+        self.op = op
+        self.args: tuple | None = args
+        self.kwargs = kwargs
+        self.out = out
+
+    @property
+    def name(self) -> str:
+        return self.op.name
+
+    @property
+    def inputs(self) -> tuple[Tensor, ...]:
+        """The tensors this op read (empty once the graph is freed)."""
+        return tuple(a for a in self.args or () if isinstance(a, Tensor))
+
+    def __repr__(self) -> str:
+        return f"<{self.op.name}>"
+
+
+def _new(data: Any, requires_grad: bool, node: Node | None) -> Tensor:
+    t = Tensor.__new__(Tensor)
+    t.data = data
+    t.grad = None
+    t.requires_grad = requires_grad
+    t.grad_fn = node
+    return t
+
+
+def _shapes(args: tuple) -> str:
+    parts = []
+    for a in args:
+        shape = getattr(a, "shape", None)
+        parts.append(str(tuple(shape)) if shape is not None else repr(a))
+    return ", ".join(parts)
+
+
+def primitive(forward: Callable) -> Callable:
+    """Turn a raw-array forward into a Tensor op that records itself for backward.
+
+    The returned function takes Tensors (or arrays and scalars, treated as constants) and has
+    ``.defvjp(*rules)``, one rule per positional argument (``None`` for a non-differentiable one),
+    and ``.defvjp_all(rule)`` for ops with a variable number of inputs, whose rule returns one
+    gradient per argument.
+    """
+    name = forward.__name__.lstrip("_")
+    op = Op(name, forward)
+
+    def apply(*args: Any, **kwargs: Any) -> Tensor:
+        raw = []
+        track = False
+        for a in args:
+            if isinstance(a, Tensor):
+                raw.append(a.data)
+                if a.requires_grad:
+                    track = True
+            elif isinstance(a, xp.generic):
+                raw.append(a.item())  # a NumPy scalar must not upcast, just as a Python one
+            else:
+                raw.append(a)
+        try:
+            out = forward(*raw, **kwargs)
+        except ValueError as exc:
+            raise ValueError(
+                f"{name}: operands of shapes {_shapes(args)} do not fit: {exc}"
+            ) from None
+        if type(out) is not ndarray:
+            out = xp.asarray(out)
+        if track and _mode.enabled:
+            return _new(out, True, Node(op, args, kwargs, out))
+        return _new(out, False, None)
+
+    def defvjp(*rules: Callable | None) -> None:
+        op.vjps = rules
+
+    def defvjp_all(rule: Callable) -> None:
+        op.vjp_all = rule
+
+    apply.__name__ = apply.__qualname__ = name
+    apply.__doc__ = forward.__doc__
+    apply.__module__ = forward.__module__
+    apply.op = op  # type: ignore[attr-defined]
+    apply.defvjp = defvjp  # type: ignore[attr-defined]
+    apply.defvjp_all = defvjp_all  # type: ignore[attr-defined]
+    register(name, forward, apply)
+    return apply
+
+
+def nondifferentiable(forward: Callable) -> Callable:
+    """Wrap a raw forward whose result carries no gradient (argmax, sign, comparisons)."""
+    name = forward.__name__.lstrip("_")
+
+    def apply(*args: Any, **kwargs: Any) -> Tensor:
+        raw = [a.data if isinstance(a, Tensor) else a for a in args]
+        out = forward(*raw, **kwargs)
+        if type(out) is not ndarray:
+            out = xp.asarray(out)
+        return _new(out, False, None)
+
+    apply.__name__ = apply.__qualname__ = name
+    apply.__doc__ = forward.__doc__
+    apply.__module__ = forward.__module__
+    register(name, forward, apply)
+    return apply
+
+
+# ----------------------------------------------------------------------------- backward
+def _toposort(root: Node) -> list[Node]:
+    """Nodes reachable from ``root``, each after every node that consumes it.
+
+    Iterative depth-first search, so a chain of 100,000 ops does not hit the recursion limit.
+    """
+    order: list[Node] = []
+    seen = {root}
+    stack: list[tuple[Node, bool]] = [(root, False)]
+    while stack:
+        node, expanded = stack.pop()
+        if expanded:
+            order.append(node)
+            continue
+        if node.args is None:
+            raise RuntimeError(
+                f"trying to backward through the graph a second time (at op {node.op.name!r}): "
+                "its saved values were freed after the first backward. Pass retain_graph=True "
+                "to the first backward() if you need to call it twice."
+            )
+        stack.append((node, True))
+        for a in node.args:
+            if isinstance(a, Tensor):
+                parent = a.grad_fn
+                if parent is not None and parent not in seen:
+                    seen.add(parent)
+                    stack.append((parent, False))
+    order.reverse()
+    return order
+
+
+def _fit(F: Namespace, g: Any, like: Tensor, create_graph: bool) -> Any:
+    """Sum a broadcast gradient back to the input's shape and cast it to the input's dtype.
+
+    This is the one place broadcasting is undone: no VJP rule does it itself.
+    """
+    data = like.data
+    if g.shape != data.shape:
+        g = F.sum_to(g, data.shape)
+    if g.dtype != data.dtype:
+        g = F.astype(g, data.dtype)
+    if not create_graph and type(g) is not ndarray:
+        g = xp.asarray(g)
+    return g
+
+
+def run_backward(
+    root: Tensor,
+    grad: Any,
+    *,
+    retain_graph: bool = False,
+    create_graph: bool = False,
+    inputs: tuple[Tensor, ...] | None = None,
+) -> list[Any] | None:
+    """Backpropagate ``grad`` = ∂L/∂root through the graph that produced ``root``.
+
+    Without ``inputs``, gradients accumulate into ``.grad`` of every leaf that requires one. With
+    ``inputs``, nothing is accumulated: the gradients with respect to those tensors are returned
+    (arrays, or Tensors when ``create_graph``), ``None`` for an input the output does not use.
+    """
+    F = OPS if create_graph else RAW
+    targets = {id(t): i for i, t in enumerate(inputs)} if inputs is not None else None
+    captured: list[Any] | None = [None] * len(inputs) if inputs is not None else None
+
+    def deliver(t: Tensor, g: Any) -> None:
+        if targets is not None:
+            i = targets.get(id(t))
+            if i is not None:
+                captured[i] = g if captured[i] is None else captured[i] + g  # type: ignore[index]
+            return
+        if create_graph:
+            t.grad = g if t.grad is None else t.grad + g
+        elif t.grad is None:
+            t.grad = _new(g, False, None)
+        else:
+            # a new array, never +=: gradient arrays may be shared views of one another
+            t.grad = _new(t.grad.data + g, False, None)
+
+    start = root.grad_fn
+    if start is None:
+        deliver(root, grad)
+        return captured
+
+    order = _toposort(start)
+    pending: dict[Node, Any] = {start: grad}
+    previous = _mode.enabled
+    _mode.enabled = create_graph
+    try:
+        for node in order:
+            g = pending.pop(node, None)
+            if g is None:
+                continue
+            args = node.args
+            op = node.op
+            kwargs = node.kwargs
+            if create_graph:
+                out = _new(node.out, True, node)
+                call = args
+            else:
+                out = node.out
+                call = [a.data if isinstance(a, Tensor) else a for a in args]
+            grads = op.vjp_all(F, g, out, *call, **kwargs) if op.vjp_all is not None else None
+            for i, a in enumerate(args):
+                if not isinstance(a, Tensor) or not a.requires_grad:
+                    continue
+                if grads is not None:
+                    ga = grads[i]
+                else:
+                    rule = op.vjps[i] if i < len(op.vjps) else None
+                    if rule is None:
+                        raise RuntimeError(f"op {op.name!r} has no gradient for argument {i}")
+                    ga = rule(F, g, out, *call, **kwargs)
+                if ga is None:
+                    continue
+                ga = _fit(F, ga, a, create_graph)
+                parent = a.grad_fn
+                if targets is not None and id(a) in targets:
+                    deliver(a, ga)
+                if parent is None:
+                    if targets is None:
+                        deliver(a, ga)
+                else:
+                    prev = pending.get(parent)
+                    pending[parent] = ga if prev is None else prev + ga
+            if not retain_graph:
+                node.args = None
+                node.kwargs = {}
+                node.out = None
+    finally:
+        _mode.enabled = previous
+    return captured
+
+
+@contextmanager
+def _grad_mode(enabled: bool) -> Iterator[None]:
+    previous = _mode.enabled
+    _mode.enabled = enabled
+    try:
+        yield
+    finally:
+        _mode.enabled = previous

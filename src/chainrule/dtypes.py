@@ -1,0 +1,71 @@
+"""Floating-point defaults: float32 unless told otherwise, as in PyTorch.
+
+>>> import chainrule as cr
+>>> cr.get_default_dtype()
+dtype('float32')
+>>> with cr.default_dtype(cr.float64):
+...     cr.tensor([1.0]).dtype
+dtype('float64')
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator
+from typing import Any
+
+import numpy
+
+float16 = numpy.dtype("float16")
+float32 = numpy.dtype("float32")
+float64 = numpy.dtype("float64")
+int32 = numpy.dtype("int32")
+int64 = numpy.dtype("int64")
+bool_ = numpy.dtype("bool")
+
+_FLOATS = (float16, float32, float64)
+_default = float32
+
+
+def as_dtype(dtype: Any) -> numpy.dtype:
+    """Turn ``'float32'``, ``numpy.float32`` or a dtype into a ``numpy.dtype``, with a clear error."""
+    try:
+        return numpy.dtype(dtype)
+    except TypeError as exc:
+        raise TypeError(f"not a dtype: {dtype!r}") from exc
+
+
+def is_floating(dtype: Any) -> bool:
+    """True for float16, float32 and float64, the dtypes that can carry gradients."""
+    return numpy.dtype(dtype).kind == "f"
+
+
+def get_default_dtype() -> numpy.dtype:
+    """The dtype given to new floating tensors (float32 unless changed)."""
+    return _default
+
+
+def set_default_dtype(dtype: Any) -> None:
+    """Set the dtype of new floating tensors: float16, float32 or float64.
+
+    >>> import chainrule as cr
+    >>> cr.set_default_dtype("float64"); cr.zeros(1).dtype
+    dtype('float64')
+    >>> cr.set_default_dtype("float32")
+    """
+    global _default
+    dt = as_dtype(dtype)
+    if dt not in _FLOATS:
+        raise TypeError(f"the default dtype must be float16, float32 or float64, got {dt}")
+    _default = dt
+
+
+@contextlib.contextmanager
+def default_dtype(dtype: Any) -> Iterator[None]:
+    """Use ``dtype`` as the default inside a ``with`` block."""
+    old = get_default_dtype()
+    set_default_dtype(dtype)
+    try:
+        yield
+    finally:
+        set_default_dtype(old)

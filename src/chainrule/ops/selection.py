@@ -1,0 +1,74 @@
+"""Comparison and selection: clip, maximum, minimum, where.
+
+Where two candidates tie (``maximum(a, b)`` with a == b), the gradient is split evenly between them,
+the same convention as ``max``/``min`` reductions.
+
+>>> import chainrule as cr
+>>> a = cr.tensor([1.0, 2.0], requires_grad=True)
+>>> cr.maximum(a, cr.tensor([1.0, 0.0])).sum().backward()
+>>> a.grad
+tensor([0.5, 1. ], dtype=float32)
+"""
+
+from __future__ import annotations
+
+from chainrule.autograd import primitive
+from chainrule.backend import xp
+
+
+@primitive
+def clip(x, min=None, max=None):
+    """Limit values to [min, max]; either bound may be None."""
+    if min is None and max is None:
+        raise ValueError("clip needs at least one of min and max")
+    return xp.clip(x, min, max)
+
+
+def _clip_vjp(F, g, out, x, min=None, max=None):
+    # the gradient passes where x is inside the bounds (bounds included, as in PyTorch)
+    inside = True
+    if min is not None:
+        inside = inside & (x >= min)
+    if max is not None:
+        inside = inside & (x <= max)
+    return g * inside
+
+
+clip.defvjp(_clip_vjp)
+
+
+@primitive
+def maximum(a, b):
+    """Elementwise larger of ``a`` and ``b``; ties share the gradient equally."""
+    return xp.maximum(a, b)
+
+
+maximum.defvjp(
+    lambda F, g, out, a, b: g * ((a > b) + 0.5 * (a == b)),
+    lambda F, g, out, a, b: g * ((b > a) + 0.5 * (a == b)),
+)
+
+
+@primitive
+def minimum(a, b):
+    """Elementwise smaller of ``a`` and ``b``; ties share the gradient equally."""
+    return xp.minimum(a, b)
+
+
+minimum.defvjp(
+    lambda F, g, out, a, b: g * ((a < b) + 0.5 * (a == b)),
+    lambda F, g, out, a, b: g * ((b < a) + 0.5 * (a == b)),
+)
+
+
+@primitive
+def where(condition, a, b):
+    """``a`` where ``condition`` holds, else ``b`` (with broadcasting)."""
+    return xp.where(condition, a, b)
+
+
+where.defvjp(
+    None,  # the condition is boolean: no gradient
+    lambda F, g, out, c, a, b: F.where(c, g, 0.0),
+    lambda F, g, out, c, a, b: F.where(c, 0.0, g),
+)

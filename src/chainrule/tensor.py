@@ -1,0 +1,512 @@
+"""``Tensor``: an array, the gradient that flows into it, and the op that made it.
+
+>>> import chainrule as cr
+>>> w = cr.tensor([[1.0, -2.0]], requires_grad=True)
+>>> y = (w @ cr.tensor([3.0, 4.0])).sum()
+>>> y
+tensor(-5., dtype=float32, grad_fn=<sum>)
+>>> y.backward()
+>>> w.grad
+tensor([[3., 4.]], dtype=float32)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import numpy
+
+from chainrule import dtypes
+from chainrule.backend import ndarray, to_numpy, xp
+
+__all__ = ["Tensor", "as_tensor", "tensor"]
+
+
+class Tensor:
+    """A multi-dimensional array that records the ops applied to it, for backpropagation.
+
+    Attributes
+    ----------
+    data : array
+        The values (a NumPy array, or a CuPy one on the GPU backend).
+    grad : Tensor or None
+        ∂L/∂self after ``L.backward()``, for leaves with ``requires_grad``; it accumulates until
+        set back to None (``Module.zero_grad`` or ``optimizer.zero_grad`` do that).
+    requires_grad : bool
+        Whether ops on this tensor are recorded for backward.
+    grad_fn : Node or None
+        The op that produced this tensor (None for a leaf).
+    """
+
+    __slots__ = ("__weakref__", "data", "grad", "grad_fn", "requires_grad")
+    __array_ufunc__ = None  # NumPy defers to our reflected operators: ndarray * Tensor -> Tensor
+    __hash__ = object.__hash__  # __eq__ is elementwise, so hash by identity as PyTorch does
+
+    def __init__(self, data: Any, dtype: Any = None, requires_grad: bool = False) -> None:
+        self.data = _to_array(data, dtype, copy=False)
+        self.grad = None
+        self.grad_fn = None
+        self.requires_grad = False
+        if requires_grad:
+            self.requires_grad_(True)
+
+    # ------------------------------------------------------------------ attributes
+    @property
+    def shape(self) -> tuple[int, ...]:
+        return self.data.shape
+
+    @property
+    def dtype(self) -> numpy.dtype:
+        return self.data.dtype
+
+    @property
+    def ndim(self) -> int:
+        return self.data.ndim
+
+    @property
+    def size(self) -> int:
+        return self.data.size
+
+    @property
+    def is_leaf(self) -> bool:
+        """True for tensors made by the user rather than by an op that records gradients."""
+        return self.grad_fn is None
+
+    @property
+    def T(self) -> Tensor:
+        """The axes reversed, as in NumPy (the usual transpose for a matrix)."""
+        return _ops.transpose(self)
+
+    def requires_grad_(self, requires_grad: bool = True) -> Tensor:
+        """Mark this leaf as a parameter whose gradient ``backward`` should fill in."""
+        if requires_grad and not dtypes.is_floating(self.data.dtype):
+            raise TypeError(
+                f"only floating-point tensors can require gradients, not {self.data.dtype}"
+            )
+        if not requires_grad and self.grad_fn is not None:
+            raise RuntimeError("requires_grad can only be turned off on a leaf; use .detach()")
+        self.requires_grad = requires_grad
+        return self
+
+    # ------------------------------------------------------------------ autograd
+    def backward(
+        self, gradient: Any = None, retain_graph: bool = False, create_graph: bool = False
+    ) -> None:
+        """Backpropagate from this tensor into the ``.grad`` of every leaf that requires it.
+
+        Parameters
+        ----------
+        gradient : array-like, optional
+            ∂L/∂self. May be left out only for a scalar, where it is 1.
+        retain_graph : bool
+            Keep the graph so backward can run through it again (default: free it).
+        create_graph : bool
+            Record the backward pass itself, for higher-order derivatives. Implies
+            ``retain_graph``.
+        """
+        from chainrule.autograd import run_backward
+
+        if not self.requires_grad:
+            raise RuntimeError(
+                "backward() on a tensor that does not require grad: no input had "
+                "requires_grad=True, or it was computed under no_grad()"
+            )
+        if gradient is None:
+            if self.data.size != 1:
+                raise RuntimeError(
+                    f"backward() on a tensor of shape {self.shape} needs `gradient`, the "
+                    "upstream ∂L/∂output of that same shape: pass y.backward(chainrule.ones_like(y))"
+                    " or reduce first, e.g. y.sum().backward()"
+                )
+            g = xp.ones_like(self.data)
+        else:
+            g = gradient.data if isinstance(gradient, Tensor) else _to_array(gradient, None)
+            if g.shape != self.shape:
+                raise ValueError(
+                    f"backward(): gradient has shape {g.shape} but the tensor has shape {self.shape}"
+                )
+            g = g.astype(self.dtype, copy=False)
+        if create_graph:
+            g = Tensor(g)
+        run_backward(self, g, retain_graph=retain_graph or create_graph, create_graph=create_graph)
+
+    def detach(self) -> Tensor:
+        """The same values, cut from the graph (no copy)."""
+        return Tensor(self.data)
+
+    # ------------------------------------------------------------------ conversion
+    def numpy(self) -> numpy.ndarray:
+        """The values as a NumPy array (no copy on the NumPy backend)."""
+        return to_numpy(self.data)
+
+    def item(self) -> Any:
+        """The single value of a one-element tensor as a Python number."""
+        if self.data.size != 1:
+            raise ValueError(
+                f"item() needs a tensor with one element, this one has shape {self.shape}"
+            )
+        return self.data.item()
+
+    def tolist(self) -> Any:
+        return self.data.tolist()
+
+    def astype(self, dtype: Any) -> Tensor:
+        """A copy in another dtype; differentiable between floating dtypes."""
+        return _ops.astype(self, dtypes.as_dtype(dtype))
+
+    def float(self) -> Tensor:
+        return self.astype(dtypes.float32)
+
+    def double(self) -> Tensor:
+        return self.astype(dtypes.float64)
+
+    def __array__(self, dtype: Any = None, copy: Any = None) -> numpy.ndarray:
+        a = to_numpy(self.data)
+        if dtype is not None:
+            a = a.astype(dtype, copy=False)
+        return a.copy() if copy else a
+
+    def __repr__(self) -> str:
+        body = numpy.array2string(
+            to_numpy(self.data), separator=", ", prefix="tensor(", threshold=200, precision=4
+        )
+        extra = f", dtype={self.data.dtype}"
+        if self.grad_fn is not None:
+            extra += f", grad_fn={self.grad_fn!r}"
+        elif self.requires_grad:
+            extra += ", requires_grad=True"
+        return f"tensor({body}{extra})"
+
+    def __len__(self) -> int:
+        if self.data.ndim == 0:
+            raise TypeError("len() of a 0-d tensor")
+        return self.data.shape[0]
+
+    def __iter__(self) -> Iterator[Tensor]:
+        for i in range(len(self)):
+            yield self[i]
+
+    def __bool__(self) -> bool:
+        if self.data.size != 1:
+            raise ValueError(
+                f"the truth value of a tensor of shape {self.shape} is ambiguous; use .any() or .all()"
+            )
+        return bool(self.data)
+
+    def __float__(self) -> float:
+        return float(self.item())
+
+    def __int__(self) -> int:
+        return int(self.item())
+
+    # ------------------------------------------------------------------ operators
+    def __add__(self, other: Any) -> Tensor:
+        return _ops.add(self, other)
+
+    def __radd__(self, other: Any) -> Tensor:
+        return _ops.add(other, self)
+
+    def __sub__(self, other: Any) -> Tensor:
+        return _ops.sub(self, other)
+
+    def __rsub__(self, other: Any) -> Tensor:
+        return _ops.sub(other, self)
+
+    def __mul__(self, other: Any) -> Tensor:
+        return _ops.mul(self, other)
+
+    def __rmul__(self, other: Any) -> Tensor:
+        return _ops.mul(other, self)
+
+    def __truediv__(self, other: Any) -> Tensor:
+        return _ops.div(self, other)
+
+    def __rtruediv__(self, other: Any) -> Tensor:
+        return _ops.div(other, self)
+
+    def __pow__(self, other: Any) -> Tensor:
+        return _ops.pow(self, other)
+
+    def __rpow__(self, other: Any) -> Tensor:
+        return _ops.pow(other, self)
+
+    def __matmul__(self, other: Any) -> Tensor:
+        return _ops.matmul(self, other)
+
+    def __rmatmul__(self, other: Any) -> Tensor:
+        return _ops.matmul(other, self)
+
+    def __neg__(self) -> Tensor:
+        return _ops.neg(self)
+
+    def __pos__(self) -> Tensor:
+        return self
+
+    def __abs__(self) -> Tensor:
+        return _ops.abs(self)
+
+    def __getitem__(self, index: Any) -> Tensor:
+        return _ops.getitem(self, index)
+
+    def __setitem__(self, index: Any, value: Any) -> None:
+        self._check_inplace("item assignment")
+        self.data[_ops.unwrap_index(index)] = value.data if isinstance(value, Tensor) else value
+
+    # comparisons give boolean tensors that carry no gradient
+    def __lt__(self, other: Any) -> Tensor:
+        return _ops.less(self, other)
+
+    def __le__(self, other: Any) -> Tensor:
+        return _ops.less_equal(self, other)
+
+    def __gt__(self, other: Any) -> Tensor:
+        return _ops.greater(self, other)
+
+    def __ge__(self, other: Any) -> Tensor:
+        return _ops.greater_equal(self, other)
+
+    def __eq__(self, other: Any) -> Tensor:  # type: ignore[override]
+        return _ops.equal(self, other)
+
+    def __ne__(self, other: Any) -> Tensor:  # type: ignore[override]
+        return _ops.not_equal(self, other)
+
+    # logic on boolean tensors (no gradient)
+    def __and__(self, other: Any) -> Tensor:
+        return _ops.logical_and(self, other)
+
+    def __rand__(self, other: Any) -> Tensor:
+        return _ops.logical_and(other, self)
+
+    def __or__(self, other: Any) -> Tensor:
+        return _ops.logical_or(self, other)
+
+    def __ror__(self, other: Any) -> Tensor:
+        return _ops.logical_or(other, self)
+
+    def __invert__(self) -> Tensor:
+        return _ops.logical_not(self)
+
+    # in place: only where no recorded graph can be corrupted
+    def _check_inplace(self, what: str) -> None:
+        from chainrule.autograd import is_grad_enabled
+
+        if self.grad_fn is not None or (self.requires_grad and is_grad_enabled()):
+            raise RuntimeError(
+                f"{what} on a tensor that requires grad would corrupt the recorded graph; "
+                "do it under chainrule.no_grad() on a leaf, or use the out-of-place operator"
+            )
+
+    def _inplace(self, ufunc: Any, other: Any, what: str) -> Tensor:
+        self._check_inplace(what)
+        ufunc(self.data, other.data if isinstance(other, Tensor) else other, out=self.data)
+        return self
+
+    def __iadd__(self, other: Any) -> Tensor:
+        return self._inplace(xp.add, other, "+=")
+
+    def __isub__(self, other: Any) -> Tensor:
+        return self._inplace(xp.subtract, other, "-=")
+
+    def __imul__(self, other: Any) -> Tensor:
+        return self._inplace(xp.multiply, other, "*=")
+
+    def __itruediv__(self, other: Any) -> Tensor:
+        return self._inplace(xp.true_divide, other, "/=")
+
+    def zero_(self) -> Tensor:
+        """Fill with zeros in place (not on tensors that record gradients)."""
+        self._check_inplace("zero_()")
+        self.data[...] = 0
+        return self
+
+    # ------------------------------------------------------------------ methods mirroring ops
+    def sum(self, axis: Any = None, keepdims: bool = False) -> Tensor:
+        return _ops.sum(self, axis=axis, keepdims=keepdims)
+
+    def mean(self, axis: Any = None, keepdims: bool = False) -> Tensor:
+        return _ops.mean(self, axis=axis, keepdims=keepdims)
+
+    def prod(self, axis: Any = None, keepdims: bool = False) -> Tensor:
+        return _ops.prod(self, axis=axis, keepdims=keepdims)
+
+    def max(self, axis: Any = None, keepdims: bool = False) -> Tensor:
+        return _ops.max(self, axis=axis, keepdims=keepdims)
+
+    def min(self, axis: Any = None, keepdims: bool = False) -> Tensor:
+        return _ops.min(self, axis=axis, keepdims=keepdims)
+
+    def var(self, axis: Any = None, ddof: int = 0, keepdims: bool = False) -> Tensor:
+        return _ops.var(self, axis=axis, ddof=ddof, keepdims=keepdims)
+
+    def std(self, axis: Any = None, ddof: int = 0, keepdims: bool = False) -> Tensor:
+        return _ops.std(self, axis=axis, ddof=ddof, keepdims=keepdims)
+
+    def logsumexp(self, axis: Any = None, keepdims: bool = False) -> Tensor:
+        return _ops.logsumexp(self, axis=axis, keepdims=keepdims)
+
+    def softmax(self, axis: int = -1) -> Tensor:
+        return _ops.softmax(self, axis=axis)
+
+    def log_softmax(self, axis: int = -1) -> Tensor:
+        return _ops.log_softmax(self, axis=axis)
+
+    def argmax(self, axis: Any = None, keepdims: bool = False) -> Tensor:
+        return _ops.argmax(self, axis=axis, keepdims=keepdims)
+
+    def argmin(self, axis: Any = None, keepdims: bool = False) -> Tensor:
+        return _ops.argmin(self, axis=axis, keepdims=keepdims)
+
+    def any(self) -> bool:
+        return bool(self.data.any())
+
+    def all(self) -> bool:
+        return bool(self.data.all())
+
+    def exp(self) -> Tensor:
+        return _ops.exp(self)
+
+    def log(self) -> Tensor:
+        return _ops.log(self)
+
+    def log1p(self) -> Tensor:
+        return _ops.log1p(self)
+
+    def expm1(self) -> Tensor:
+        return _ops.expm1(self)
+
+    def sqrt(self) -> Tensor:
+        return _ops.sqrt(self)
+
+    def abs(self) -> Tensor:
+        return _ops.abs(self)
+
+    def sin(self) -> Tensor:
+        return _ops.sin(self)
+
+    def cos(self) -> Tensor:
+        return _ops.cos(self)
+
+    def tanh(self) -> Tensor:
+        return _ops.tanh(self)
+
+    def sigmoid(self) -> Tensor:
+        return _ops.sigmoid(self)
+
+    def relu(self) -> Tensor:
+        return _ops.relu(self)
+
+    def sign(self) -> Tensor:
+        return _ops.sign(self)
+
+    def clip(self, min: Any = None, max: Any = None) -> Tensor:
+        return _ops.clip(self, min, max)
+
+    def pow(self, exponent: Any) -> Tensor:
+        return _ops.pow(self, exponent)
+
+    def matmul(self, other: Any) -> Tensor:
+        return _ops.matmul(self, other)
+
+    def reshape(self, *shape: Any) -> Tensor:
+        return _ops.reshape(self, _shape_arg(shape))
+
+    def view(self, *shape: Any) -> Tensor:
+        return _ops.reshape(self, _shape_arg(shape))
+
+    def flatten(self, start_dim: int = 0, end_dim: int = -1) -> Tensor:
+        return _ops.flatten(self, start_dim, end_dim)
+
+    def transpose(self, *axes: Any) -> Tensor:
+        return _ops.transpose(self, _shape_arg(axes) if axes else None)
+
+    def permute(self, *dims: Any) -> Tensor:
+        return _ops.transpose(self, _shape_arg(dims))
+
+    def swapaxes(self, axis1: int, axis2: int) -> Tensor:
+        return _ops.swapaxes(self, axis1, axis2)
+
+    def unsqueeze(self, axis: int) -> Tensor:
+        return _ops.expand_dims(self, axis)
+
+    def expand_dims(self, axis: int) -> Tensor:
+        return _ops.expand_dims(self, axis)
+
+    def squeeze(self, axis: Any = None) -> Tensor:
+        return _ops.squeeze(self, axis)
+
+    def broadcast_to(self, shape: Any) -> Tensor:
+        return _ops.broadcast_to(self, tuple(shape))
+
+
+def _shape_arg(shape: tuple) -> tuple:
+    """Accept both ``f(2, 3)`` and ``f((2, 3))``."""
+    if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
+        return tuple(shape[0])
+    return tuple(shape)
+
+
+def _to_array(data: Any, dtype: Any, copy: bool = False) -> Any:
+    """Convert user data to a backend array with chainrule's dtype rules and clear errors."""
+    if isinstance(data, Tensor):
+        arr = data.data
+    elif isinstance(data, ndarray) or isinstance(data, numpy.ndarray):
+        arr = data
+    else:
+        try:
+            arr = numpy.asarray(data)
+        except ValueError as exc:
+            raise ValueError(
+                f"tensor(): the data is ragged (rows of different lengths) or not numeric: {exc}"
+            ) from None
+        if dtype is None and arr.dtype.kind == "f":
+            arr = arr.astype(dtypes.get_default_dtype())  # Python floats -> the default dtype
+    if arr.dtype.kind not in "biuf":
+        raise TypeError(
+            f"tensor(): expected numbers or booleans, got an array of dtype {arr.dtype} "
+            f"(first value {arr.reshape(-1)[0]!r})"
+            if arr.size
+            else f"tensor(): expected numbers or booleans, got dtype {arr.dtype}"
+        )
+    if dtype is not None:
+        arr = arr.astype(dtypes.as_dtype(dtype), copy=False)
+    if not isinstance(arr, ndarray):
+        arr = xp.asarray(arr)
+    if copy:
+        arr = arr.copy()
+    return arr
+
+
+def tensor(data: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
+    """A new tensor holding a copy of ``data``.
+
+    Python floats become the default dtype (float32); integers stay int64; a NumPy array keeps
+    its dtype unless ``dtype`` is given.
+
+    >>> import chainrule as cr
+    >>> cr.tensor([[1, 2], [3, 4]]).dtype
+    dtype('int64')
+    >>> cr.tensor([0.5, 1.5], requires_grad=True)
+    tensor([0.5, 1.5], dtype=float32, requires_grad=True)
+    """
+    t = Tensor.__new__(Tensor)
+    t.data = _to_array(data, dtype, copy=True)
+    t.grad = None
+    t.grad_fn = None
+    t.requires_grad = False
+    if requires_grad:
+        t.requires_grad_(True)
+    return t
+
+
+def as_tensor(data: Any, dtype: Any = None) -> Tensor:
+    """Like :func:`tensor` but without a copy where the data is already an array of that dtype."""
+    if isinstance(data, Tensor) and (dtype is None or data.dtype == dtypes.as_dtype(dtype)):
+        return data
+    return Tensor(data, dtype)
+
+
+# The op functions behind the methods above; chainrule.ops fills this in once it is loaded
+# (the ops need Tensor defined first, so tensor.py cannot import them).
+_ops: Any = None
