@@ -11,7 +11,10 @@ op (see :mod:`chainrule.autograd`), on a PyTorch-like ``Tensor``.
 tensor([0.235 , 0.1966], dtype=float32)
 """
 
-from chainrule import backend
+from chainrule import (
+    backend,
+    nn,
+)
 from chainrule.autograd import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
 from chainrule.creation import (
     Generator,
@@ -72,6 +75,7 @@ __all__ = [
     "jacobian",
     "jvp",
     "manual_seed",
+    "nn",
     "no_grad",
     "ones",
     "ones_like",

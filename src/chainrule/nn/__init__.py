@@ -1,0 +1,106 @@
+"""Neural-network building blocks: modules, layers, activations, losses and initialisation.
+
+>>> import chainrule as cr
+>>> from chainrule import nn
+>>> model = nn.mlp([2, 16, 1], activation="tanh", seed=0)
+>>> model
+Sequential(
+  (0): Linear(in_features=2, out_features=16, bias=True)
+  (1): Tanh()
+  (2): Linear(in_features=16, out_features=1, bias=True)
+)
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Sequence
+
+from chainrule.creation import Generator
+from chainrule.nn import functional, init
+from chainrule.nn.activations import (
+    ELU,
+    GELU,
+    LeakyReLU,
+    LogSoftmax,
+    ReLU,
+    Sigmoid,
+    Softmax,
+    Softplus,
+    Tanh,
+    activation,
+    activation_fn,
+    activation_names,
+)
+from chainrule.nn.config import from_config, layer_types, to_config
+from chainrule.nn.layers import (
+    BatchNorm1d,
+    Dropout,
+    Flatten,
+    Identity,
+    LayerNorm,
+    Linear,
+    Sequential,
+)
+from chainrule.nn.module import Module
+from chainrule.nn.parameter import Parameter
+
+
+def mlp(
+    sizes: Sequence[int],
+    activation: str = "relu",
+    output_activation: str | None = None,
+    *,
+    init: str | None = None,
+    seed: int | None = None,
+    generator: Generator | None = None,
+    dtype: object = None,
+) -> Sequential:
+    """A multi-layer perceptron ``sizes[0] -> ... -> sizes[-1]``, reproducible from ``seed``.
+
+    ``activation`` goes between layers; ``output_activation`` (e.g. 'sigmoid') after the last.
+    """
+    if len(sizes) < 2:
+        raise ValueError(f"an MLP needs at least an input and an output size, got {list(sizes)}")
+    gen = generator if generator is not None else Generator(seed)
+    layers: list[Module] = []
+    for i, (fan_in, fan_out) in enumerate(itertools.pairwise(sizes)):
+        layers.append(Linear(fan_in, fan_out, init=init, generator=gen, dtype=dtype))
+        if i < len(sizes) - 2:
+            layers.append(_activation(activation))
+    if output_activation is not None:
+        layers.append(_activation(output_activation))
+    return Sequential(*layers)
+
+
+_activation = activation
+
+__all__ = [
+    "ELU",
+    "GELU",
+    "BatchNorm1d",
+    "Dropout",
+    "Flatten",
+    "Identity",
+    "LayerNorm",
+    "LeakyReLU",
+    "Linear",
+    "LogSoftmax",
+    "Module",
+    "Parameter",
+    "ReLU",
+    "Sequential",
+    "Sigmoid",
+    "Softmax",
+    "Softplus",
+    "Tanh",
+    "activation",
+    "activation_fn",
+    "activation_names",
+    "from_config",
+    "functional",
+    "init",
+    "layer_types",
+    "mlp",
+    "to_config",
+]

@@ -1,0 +1,205 @@
+"""Activation layers and the one registry of activations by name.
+
+The CLI, the estimators and the playground all look activations up here, so 'logistic' (the
+scikit-learn name) and 'sigmoid' mean the same thing everywhere.
+
+>>> from chainrule import nn
+>>> nn.activation("logistic")
+Sigmoid()
+>>> nn.activation_names()
+['elu', 'gelu', 'identity', 'leaky_relu', 'log_softmax', 'logistic', 'relu', 'sigmoid', 'softmax', 'softplus', 'tanh']
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Callable
+from typing import Any
+
+from chainrule.nn import functional as F
+from chainrule.nn.layers import Identity
+from chainrule.nn.module import Module
+from chainrule.tensor import Tensor
+
+__all__ = [
+    "ELU",
+    "GELU",
+    "LeakyReLU",
+    "LogSoftmax",
+    "ReLU",
+    "Sigmoid",
+    "Softmax",
+    "Softplus",
+    "Tanh",
+    "activation",
+    "activation_fn",
+    "activation_names",
+]
+
+
+class _Elementwise(Module):
+    """An activation with no parameters and no settings."""
+
+    fn: Callable[[Tensor], Tensor]
+
+    def forward(self, x: Tensor) -> Tensor:
+        return type(self).fn(x)
+
+    def config(self) -> dict[str, Any]:
+        return {}
+
+
+class Sigmoid(_Elementwise):
+    """σ(x) = 1 / (1 + e^-x); its derivative is at most 1/4, so deep stacks of it vanish."""
+
+    fn = staticmethod(F.sigmoid)
+
+
+class Tanh(_Elementwise):
+    """tanh(x); zero-centred, derivative at most 1."""
+
+    fn = staticmethod(F.tanh)
+
+
+class ReLU(_Elementwise):
+    """max(x, 0); derivative exactly 1 where active, so gradients do not vanish with depth."""
+
+    fn = staticmethod(F.relu)
+
+
+class LeakyReLU(Module):
+    """x for x > 0, else ``negative_slope * x``."""
+
+    def __init__(self, negative_slope: float = 0.01) -> None:
+        super().__init__()
+        self.negative_slope = negative_slope
+
+    def forward(self, x: Tensor) -> Tensor:
+        return F.leaky_relu(x, self.negative_slope)
+
+    def config(self) -> dict[str, Any]:
+        return {"negative_slope": self.negative_slope}
+
+    def extra_repr(self) -> str:
+        return f"negative_slope={self.negative_slope}"
+
+
+class ELU(Module):
+    """x for x > 0, else ``alpha * (e^x - 1)``."""
+
+    def __init__(self, alpha: float = 1.0) -> None:
+        super().__init__()
+        self.alpha = alpha
+
+    def forward(self, x: Tensor) -> Tensor:
+        return F.elu(x, self.alpha)
+
+    def config(self) -> dict[str, Any]:
+        return {"alpha": self.alpha}
+
+    def extra_repr(self) -> str:
+        return f"alpha={self.alpha}"
+
+
+class GELU(Module):
+    """x·Φ(x); ``approximate="tanh"`` for the tanh form."""
+
+    def __init__(self, approximate: str = "none") -> None:
+        super().__init__()
+        self.approximate = approximate
+
+    def forward(self, x: Tensor) -> Tensor:
+        return F.gelu(x, self.approximate)
+
+    def config(self) -> dict[str, Any]:
+        return {"approximate": self.approximate}
+
+    def extra_repr(self) -> str:
+        return f"approximate={self.approximate!r}"
+
+
+class Softplus(Module):
+    """ln(1 + e^(βx)) / β, a smooth ReLU."""
+
+    def __init__(self, beta: float = 1.0) -> None:
+        super().__init__()
+        self.beta = beta
+
+    def forward(self, x: Tensor) -> Tensor:
+        return F.softplus(x, self.beta)
+
+    def config(self) -> dict[str, Any]:
+        return {"beta": self.beta}
+
+    def extra_repr(self) -> str:
+        return f"beta={self.beta}"
+
+
+class Softmax(Module):
+    """Probabilities along ``dim``."""
+
+    def __init__(self, dim: int = -1) -> None:
+        super().__init__()
+        self.dim = dim
+
+    def forward(self, x: Tensor) -> Tensor:
+        return F.softmax(x, axis=self.dim)
+
+    def config(self) -> dict[str, Any]:
+        return {"dim": self.dim}
+
+    def extra_repr(self) -> str:
+        return f"dim={self.dim}"
+
+
+class LogSoftmax(Softmax):
+    """Log-probabilities along ``dim``."""
+
+    def forward(self, x: Tensor) -> Tensor:
+        return F.log_softmax(x, axis=self.dim)
+
+
+_REGISTRY: dict[str, type[Module]] = {
+    "identity": Identity,
+    "sigmoid": Sigmoid,
+    "logistic": Sigmoid,
+    "tanh": Tanh,
+    "relu": ReLU,
+    "leaky_relu": LeakyReLU,
+    "elu": ELU,
+    "gelu": GELU,
+    "softplus": Softplus,
+    "softmax": Softmax,
+    "log_softmax": LogSoftmax,
+}
+
+
+def _lookup(name: str) -> type[Module]:
+    key = name.strip().lower().replace("-", "_")
+    if key not in _REGISTRY:
+        close = difflib.get_close_matches(key, list(_REGISTRY), n=3)
+        hint = f"; did you mean {', '.join(close)}?" if close else ""
+        raise ValueError(
+            f"unknown activation {name!r}{hint} (known: {', '.join(sorted(_REGISTRY))})"
+        )
+    return _REGISTRY[key]
+
+
+def activation(name: str, **kwargs: Any) -> Module:
+    """An activation layer by name ('relu', 'tanh', 'sigmoid' or 'logistic', ...)."""
+    return _lookup(name)(**kwargs)
+
+
+def activation_fn(name: str, **kwargs: Any) -> Callable[[Tensor], Tensor]:
+    """The activation as a function of a Tensor.
+
+    >>> import chainrule as cr
+    >>> activation_fn("relu")(cr.tensor([-1.0, 2.0])).tolist()
+    [0.0, 2.0]
+    """
+    return activation(name, **kwargs)
+
+
+def activation_names() -> list[str]:
+    """Every name the registry accepts."""
+    return sorted(_REGISTRY)

@@ -1,0 +1,160 @@
+"""Functional forms of the layers: ``linear`` (fused), ``dropout``, ``batch_norm``, ``layer_norm``,
+the activations, and the losses.
+
+>>> import chainrule as cr
+>>> from chainrule.nn import functional as F
+>>> x = cr.ones((4, 3))
+>>> F.linear(x, cr.ones((2, 3)), cr.tensor([0.0, 1.0])).tolist()[0]
+[3.0, 4.0]
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from chainrule.autograd import primitive
+from chainrule.backend import xp
+from chainrule.creation import Generator, default_generator
+from chainrule.ops import (
+    elu,
+    gelu,
+    leaky_relu,
+    log_softmax,
+    mean,
+    relu,
+    sigmoid,
+    softmax,
+    sqrt,
+    tanh,
+    var,
+)
+from chainrule.ops import softplus as _softplus
+from chainrule.tensor import Tensor
+
+__all__ = [
+    "batch_norm",
+    "dropout",
+    "elu",
+    "gelu",
+    "layer_norm",
+    "leaky_relu",
+    "linear",
+    "log_softmax",
+    "relu",
+    "sigmoid",
+    "softmax",
+    "softplus",
+    "tanh",
+]
+
+
+@primitive
+def linear(x, weight, bias=None):
+    """``x @ weightᵀ + bias`` in one op: a matmul plus an in-place bias add.
+
+    ``weight`` has shape (out_features, in_features), as in PyTorch.
+    """
+    if x.shape[-1] != weight.shape[-1]:
+        raise ValueError(
+            f"input has {x.shape[-1]} features (shape {x.shape}) but the weight of shape "
+            f"{weight.shape} expects {weight.shape[-1]}"
+        )
+    out = xp.matmul(x, weight.T)
+    if bias is not None:
+        out += bias  # the matmul result is fresh, so adding in place is safe
+    return out
+
+
+def _rows(F, a):
+    """Fold leading batch axes so every sample is a row."""
+    return F.reshape(a, (-1, a.shape[-1])) if a.ndim != 2 else a
+
+
+linear.defvjp(
+    lambda F, g, out, x, w, b=None: F.matmul(g, w),  # ∂L/∂x = ∂L/∂y · W
+    lambda F, g, out, x, w, b=None: F.matmul(F.transpose(_rows(F, g)), _rows(F, x)),  # Σ gᵀx
+    lambda F, g, out, x, w, b=None: F.sum(_rows(F, g), axis=0),  # the bias gradient: one sum
+)
+
+
+def softplus(x: Tensor, beta: float = 1.0) -> Tensor:
+    """ln(1 + e^(βx)) / β, stable for any input."""
+    if beta == 1.0:
+        return _softplus(x)
+    return _softplus(x * beta) / beta
+
+
+def dropout(
+    x: Tensor, p: float = 0.5, training: bool = True, generator: Generator | None = None
+) -> Tensor:
+    """Zero each element with probability ``p`` and scale the rest by 1/(1-p) (inverted dropout).
+
+    The identity when not ``training`` or when ``p`` is 0.
+    """
+    if not 0.0 <= p < 1.0:
+        raise ValueError(f"dropout probability must be in [0, 1), got {p}")
+    if not training or p == 0.0:
+        return x
+    gen = generator if generator is not None else default_generator
+    keep = gen.uniform(x.shape, dtype=x.dtype) >= p
+    return x * (keep / (1.0 - p)).astype(x.dtype)
+
+
+def batch_norm(
+    x: Tensor,
+    running_mean: Any,
+    running_var: Any,
+    weight: Tensor | None = None,
+    bias: Tensor | None = None,
+    training: bool = False,
+    momentum: float = 0.1,
+    eps: float = 1e-5,
+) -> Tensor:
+    """Normalise each feature (axis 1) over the batch (and length) axes.
+
+    In training, batch statistics are used and the running arrays are updated in place
+    (the running variance is the unbiased one, as in PyTorch).
+    """
+    axes = (0,) if x.ndim == 2 else (0, 2)
+    shape = (1, x.shape[1]) + (1,) * (x.ndim - 2)
+    if training:
+        mu = mean(x, axis=axes, keepdims=True)
+        v = var(x, axis=axes, keepdims=True)
+        if running_mean is not None:
+            n = x.size // x.shape[1]
+            unbiased = v.data.reshape(-1) * (n / max(n - 1, 1))
+            running_mean *= 1 - momentum
+            running_mean += momentum * mu.data.reshape(-1)
+            running_var *= 1 - momentum
+            running_var += momentum * unbiased
+    else:
+        mu = Tensor(running_mean.reshape(shape))
+        v = Tensor(running_var.reshape(shape))
+    out = (x - mu) / sqrt(v + eps)
+    if weight is not None:
+        out = out * weight.reshape(shape)
+    if bias is not None:
+        out = out + bias.reshape(shape)
+    return out
+
+
+def layer_norm(
+    x: Tensor,
+    normalized_shape: tuple[int, ...],
+    weight: Tensor | None = None,
+    bias: Tensor | None = None,
+    eps: float = 1e-5,
+) -> Tensor:
+    """Normalise over the last ``len(normalized_shape)`` axes of each sample."""
+    normalized_shape = tuple(normalized_shape)
+    if tuple(x.shape[-len(normalized_shape) :]) != normalized_shape:
+        raise ValueError(f"layer_norm: input shape {x.shape} does not end in {normalized_shape}")
+    axes = tuple(range(x.ndim - len(normalized_shape), x.ndim))
+    mu = mean(x, axis=axes, keepdims=True)
+    v = var(x, axis=axes, keepdims=True)
+    out = (x - mu) / sqrt(v + eps)
+    if weight is not None:
+        out = out * weight
+    if bias is not None:
+        out = out + bias
+    return out

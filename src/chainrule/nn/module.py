@@ -1,0 +1,262 @@
+"""``Module``: the base class of layers and models, as in PyTorch.
+
+A module owns Parameters and sub-modules, assigned as attributes; ``parameters()`` finds them in
+the order they were assigned, so optimisers and checkpoints see a stable order.
+
+>>> import chainrule as cr
+>>> from chainrule import nn
+>>> class TwoLayer(nn.Module):
+...     def __init__(self):
+...         super().__init__()
+...         self.hidden = nn.Linear(2, 3, generator=cr.Generator(0))
+...         self.out = nn.Linear(3, 1, generator=cr.Generator(1))
+...     def forward(self, x):
+...         return self.out(cr.tanh(self.hidden(x)))
+>>> model = TwoLayer()
+>>> [name for name, _ in model.named_parameters()]
+['hidden.weight', 'hidden.bias', 'out.weight', 'out.bias']
+>>> model.num_parameters()
+13
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from collections.abc import Callable, Iterator, Mapping
+from typing import Any
+
+from chainrule import dtypes
+from chainrule.backend import xp
+from chainrule.nn.parameter import Parameter
+from chainrule.tensor import Tensor
+
+__all__ = ["Module"]
+
+
+class Module:
+    """Base class for every layer and model: subclass it and define ``forward``."""
+
+    def __init__(self) -> None:
+        object.__setattr__(self, "_parameters", OrderedDict())
+        object.__setattr__(self, "_modules", OrderedDict())
+        object.__setattr__(self, "_buffers", OrderedDict())
+        object.__setattr__(self, "training", True)
+
+    # ------------------------------------------------------------------ attribute bookkeeping
+    def __setattr__(self, name: str, value: Any) -> None:
+        if "_parameters" not in self.__dict__:
+            raise RuntimeError(f"call super().__init__() in {type(self).__name__}.__init__ first")
+        for store in (self._parameters, self._modules, self._buffers):
+            store.pop(name, None)
+        if isinstance(value, Parameter):
+            self._parameters[name] = value
+        elif isinstance(value, Module):
+            self._modules[name] = value
+        else:
+            object.__setattr__(self, name, value)
+
+    def __getattr__(self, name: str) -> Any:
+        d = self.__dict__
+        for store in ("_parameters", "_modules", "_buffers"):
+            if store in d and name in d[store]:
+                return d[store][name]
+        raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
+
+    def __delattr__(self, name: str) -> None:
+        for store in (self._parameters, self._modules, self._buffers):
+            if name in store:
+                del store[name]
+                return
+        object.__delattr__(self, name)
+
+    def register_buffer(self, name: str, value: Any) -> None:
+        """Keep a non-trainable array (e.g. BatchNorm's running mean) in the state dict."""
+        self.__dict__.pop(name, None)
+        self._buffers[name] = value.data if isinstance(value, Tensor) else value
+
+    def register_parameter(self, name: str, param: Parameter | None) -> None:
+        """Add a parameter under ``name`` (None removes it)."""
+        if param is None:
+            self._parameters.pop(name, None)
+        else:
+            self._parameters[name] = param
+
+    def add_module(self, name: str, module: Module) -> None:
+        """Add a child module under ``name``."""
+        self._modules[name] = module
+
+    # ------------------------------------------------------------------ traversal
+    def named_parameters(
+        self, prefix: str = "", recurse: bool = True
+    ) -> Iterator[tuple[str, Parameter]]:
+        """``(name, parameter)`` pairs in assignment order, each parameter once."""
+        seen: set[int] = set()
+        modules = self.named_modules(prefix) if recurse else [(prefix, self)]
+        for mod_name, mod in modules:
+            for name, p in mod._parameters.items():
+                if id(p) in seen:
+                    continue
+                seen.add(id(p))
+                yield (f"{mod_name}.{name}" if mod_name else name), p
+
+    def parameters(self, recurse: bool = True) -> Iterator[Parameter]:
+        """The parameters, in a deterministic order (see ``named_parameters``)."""
+        for _, p in self.named_parameters(recurse=recurse):
+            yield p
+
+    def named_buffers(self, prefix: str = "") -> Iterator[tuple[str, Any]]:
+        for mod_name, mod in self.named_modules(prefix):
+            for name, b in mod._buffers.items():
+                yield (f"{mod_name}.{name}" if mod_name else name), b
+
+    def named_children(self) -> Iterator[tuple[str, Module]]:
+        yield from self._modules.items()
+
+    def children(self) -> Iterator[Module]:
+        """The direct sub-modules."""
+        yield from self._modules.values()
+
+    def named_modules(self, prefix: str = "") -> Iterator[tuple[str, Module]]:
+        """This module and every descendant, depth first, each once."""
+        seen: set[int] = set()
+        stack: list[tuple[str, Module]] = [(prefix, self)]
+        while stack:
+            name, mod = stack.pop()
+            if id(mod) in seen:
+                continue
+            seen.add(id(mod))
+            yield name, mod
+            children = [(f"{name}.{n}" if name else n, m) for n, m in mod._modules.items()]
+            stack.extend(reversed(children))
+
+    def modules(self) -> Iterator[Module]:
+        for _, m in self.named_modules():
+            yield m
+
+    def apply(self, fn: Callable[[Module], None]) -> Module:
+        """Call ``fn`` on every module (children first), e.g. to re-initialise weights."""
+        for m in reversed(list(self.modules())):
+            fn(m)
+        return self
+
+    # ------------------------------------------------------------------ modes and grads
+    def train(self, mode: bool = True) -> Module:
+        """Training mode: Dropout drops, BatchNorm uses batch statistics."""
+        for m in self.modules():
+            object.__setattr__(m, "training", mode)
+        return self
+
+    def eval(self) -> Module:
+        """Evaluation mode: Dropout is the identity, BatchNorm uses running statistics."""
+        return self.train(False)
+
+    def zero_grad(self) -> None:
+        """Forget accumulated gradients (``.grad = None`` on every parameter)."""
+        for p in self.parameters():
+            p.grad = None
+
+    def requires_grad_(self, requires_grad: bool = True) -> Module:
+        for p in self.parameters():
+            p.requires_grad_(requires_grad)
+        return self
+
+    def num_parameters(self, trainable_only: bool = False) -> int:
+        """How many numbers the model learns."""
+        return sum(p.size for p in self.parameters() if p.requires_grad or not trainable_only)
+
+    def to(self, dtype: Any) -> Module:
+        """Convert every floating parameter and buffer to ``dtype`` in place (float64 for checks)."""
+        dt = dtypes.as_dtype(dtype)
+        for p in self.parameters():
+            p.data = p.data.astype(dt)
+            p.grad = None
+        for mod in self.modules():
+            for name, b in list(mod._buffers.items()):
+                if b is not None and dtypes.is_floating(b.dtype):
+                    mod._buffers[name] = b.astype(dt)
+        return self
+
+    def double(self) -> Module:
+        return self.to(dtypes.float64)
+
+    def float(self) -> Module:
+        return self.to(dtypes.float32)
+
+    # ------------------------------------------------------------------ state
+    def state_dict(self) -> OrderedDict[str, Any]:
+        """Parameter and buffer arrays by dotted name (copies, safe to keep or save)."""
+        state: OrderedDict[str, Any] = OrderedDict()
+        for name, p in self.named_parameters():
+            state[name] = p.data.copy()
+        for name, b in self.named_buffers():
+            if b is not None:
+                state[name] = xp.asarray(b).copy()
+        return state
+
+    def load_state_dict(
+        self, state_dict: Mapping[str, Any], strict: bool = True
+    ) -> tuple[list, list]:
+        """Copy arrays into the parameters and buffers, in place.
+
+        Raises ``ValueError`` naming missing keys, unexpected keys and shape mismatches (only
+        shape mismatches when ``strict=False``). Returns ``(missing, unexpected)``.
+        """
+        own: dict[str, tuple[Module, str, bool]] = {}
+        for mod_name, mod in self.named_modules():
+            for name in mod._parameters:
+                own[f"{mod_name}.{name}" if mod_name else name] = (mod, name, True)
+            for name in mod._buffers:
+                own[f"{mod_name}.{name}" if mod_name else name] = (mod, name, False)
+        missing = [k for k in own if k not in state_dict]
+        unexpected = [k for k in state_dict if k not in own]
+        problems = []
+        if strict and missing:
+            problems.append(f"missing keys {missing}")
+        if strict and unexpected:
+            problems.append(f"unexpected keys {unexpected}")
+        updates = []
+        for key, value in state_dict.items():
+            if key not in own:
+                continue
+            mod, name, is_param = own[key]
+            arr = value.data if isinstance(value, Tensor) else xp.asarray(value)
+            current = mod._parameters[name].data if is_param else mod._buffers[name]
+            if current is not None and tuple(arr.shape) != tuple(current.shape):
+                problems.append(
+                    f"shape mismatch for {key!r}: checkpoint {tuple(arr.shape)}, model {tuple(current.shape)}"
+                )
+            updates.append((mod, name, is_param, arr))
+        if problems:
+            raise ValueError(f"load_state_dict for {type(self).__name__}: " + "; ".join(problems))
+        for mod, name, is_param, arr in updates:
+            if is_param:
+                p = mod._parameters[name]
+                p.data[...] = arr.astype(p.data.dtype, copy=False)
+            else:
+                current = mod._buffers[name]
+                mod._buffers[name] = (
+                    arr.astype(current.dtype) if current is not None else arr.copy()
+                )
+        return missing, unexpected
+
+    # ------------------------------------------------------------------ calling and printing
+    def forward(self, *args: Any, **kwargs: Any) -> Any:
+        raise NotImplementedError(f"{type(self).__name__} must define forward()")
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        return self.forward(*args, **kwargs)
+
+    def extra_repr(self) -> str:
+        """The layer's own settings, shown in its repr."""
+        return ""
+
+    def __repr__(self) -> str:
+        children = list(self._modules.items())
+        if not children:
+            return f"{type(self).__name__}({self.extra_repr()})"
+        lines = [f"{type(self).__name__}("]
+        for name, mod in children:
+            body = repr(mod).replace("\n", "\n  ")
+            lines.append(f"  ({name}): {body}")
+        lines.append(")")
+        return "\n".join(lines)
