@@ -41,6 +41,7 @@ def _argnums(argnums: int | Sequence[int]) -> tuple[tuple[int, ...], bool]:
 
 
 def _prepare(args: tuple, argnums: tuple[int, ...]) -> tuple[list, list[Tensor], bool]:
+    # called right after this transform incremented the depth: > 1 means an outer one is running
     """Make the differentiated arguments leaves that require grad.
 
     Inside another transform (``hessian`` = ``jacobian(grad(f))``) an argument that already
@@ -54,7 +55,7 @@ def _prepare(args: tuple, argnums: tuple[int, ...]) -> tuple[list, list[Tensor],
         if i >= len(args):
             raise TypeError(f"argnums={i} but the function got only {len(args)} arguments")
         a = args[i]
-        if _depth.n > 0 and isinstance(a, Tensor) and a.requires_grad and is_grad_enabled():
+        if _depth.n > 1 and isinstance(a, Tensor) and a.requires_grad and is_grad_enabled():
             t = a
             nested = True
         else:
