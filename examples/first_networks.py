@@ -47,7 +47,7 @@ def logistic_regression() -> float:
     g = cr.Generator(0)
     w = cr.randn(2, generator=g, requires_grad=True)
     b = cr.zeros(1, requires_grad=True)
-    forward = lambda X: X @ w + b  # noqa: E731 - the model is one line
+    forward = lambda X: X @ w + b
     train([w, b], forward, X, y, lr=0.5, steps=200, every=50)
     acc = accuracy(forward(X), y)
     print(f"  w = {np.round(w.numpy(), 3)}, b = {b.item():.3f}, accuracy {acc:.1%}\n")
@@ -64,7 +64,7 @@ def xor_network() -> float:
     W2 = cr.randn(16, generator=g) * 0.5
     W2.requires_grad_()
     b2 = cr.zeros(1, requires_grad=True)
-    forward = lambda X: cr.tanh(X @ W1 + b1) @ W2 + b2  # noqa: E731
+    forward = lambda X: cr.tanh(X @ W1 + b1) @ W2 + b2
     train([W1, b1, W2, b2], forward, X, y, lr=0.5, steps=1000, every=200)
     acc = accuracy(forward(X), y)
     print(f"  predictions {np.round(cr.sigmoid(forward(X)).numpy(), 3)}, accuracy {acc:.0%}")

@@ -30,7 +30,8 @@ def _axes(axis, ndim):
         axis = (axis,)
     out = []
     for a in axis:
-        if not -ndim <= a < max(ndim, 1):
+        # not max(ndim, 1): this module's ``max`` is the primitive, which shadows the builtin
+        if not -ndim <= a < (ndim or 1):
             raise ValueError(f"axis {a} is out of range for an array with {ndim} dimensions")
         out.append(a % ndim if ndim else 0)
     return tuple(sorted(out))
