@@ -16,6 +16,7 @@ from chainrule import (
     nn,
 )
 from chainrule.autograd import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
+from chainrule.checkpoint import load, save
 from chainrule.creation import (
     Generator,
     arange,
@@ -74,6 +75,7 @@ __all__ = [
     "is_grad_enabled",
     "jacobian",
     "jvp",
+    "load",
     "manual_seed",
     "nn",
     "no_grad",
@@ -83,6 +85,7 @@ __all__ = [
     "rand_like",
     "randn",
     "randn_like",
+    "save",
     "set_default_dtype",
     "set_grad_enabled",
     "tensor",

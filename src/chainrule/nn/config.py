@@ -52,7 +52,7 @@ def layer_types() -> list[str]:
 
 def to_config(module: Module) -> dict[str, Any]:
     """A JSON-ready description of a built-in layer or a Sequential of them."""
-    if isinstance(module, layers.Sequential):
+    if type(module) is layers.Sequential:  # a subclass may have its own forward: not describable
         return {
             "type": "Sequential",
             "names": list(module._modules),

@@ -104,6 +104,7 @@ class Linear(Module):
             "in_features": self.in_features,
             "out_features": self.out_features,
             "bias": self.bias is not None,
+            "dtype": str(self.weight.dtype),
         }
 
     def extra_repr(self) -> str:
@@ -256,6 +257,11 @@ class BatchNorm1d(Module):
             "momentum": self.momentum,
             "affine": self.affine,
             "track_running_stats": self.track_running_stats,
+            "dtype": str(
+                self.running_mean.dtype if self.running_mean is not None else self.weight.dtype
+            )
+            if (self.running_mean is not None or self.weight is not None)
+            else None,
         }
 
     def extra_repr(self) -> str:
@@ -297,6 +303,7 @@ class LayerNorm(Module):
             "normalized_shape": list(self.normalized_shape),
             "eps": self.eps,
             "elementwise_affine": self.elementwise_affine,
+            "dtype": str(self.weight.dtype) if self.weight is not None else None,
         }
 
     def extra_repr(self) -> str:

@@ -205,8 +205,9 @@ class Module:
         for mod_name, mod in self.named_modules():
             for name in mod._parameters:
                 own[f"{mod_name}.{name}" if mod_name else name] = (mod, name, True)
-            for name in mod._buffers:
-                own[f"{mod_name}.{name}" if mod_name else name] = (mod, name, False)
+            for name, b in mod._buffers.items():
+                if b is not None:  # state_dict() leaves out absent buffers, so expect none here
+                    own[f"{mod_name}.{name}" if mod_name else name] = (mod, name, False)
         missing = [k for k in own if k not in state_dict]
         unexpected = [k for k in state_dict if k not in own]
         problems = []
