@@ -14,6 +14,7 @@ tensor([0.235 , 0.1966], dtype=float32)
 from chainrule import (
     backend,
     nn,
+    optim,
 )
 from chainrule.autograd import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
 from chainrule.checkpoint import load, save
@@ -78,6 +79,7 @@ __all__ = [
     "load",
     "manual_seed",
     "nn",
+    "optim",
     "no_grad",
     "ones",
     "ones_like",

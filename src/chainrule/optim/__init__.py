@@ -1,0 +1,59 @@
+"""Optimisers, learning-rate schedulers and gradient clipping.
+
+All optimisers update ``p.data`` in place from ``p.grad``, skip parameters whose gradient is
+None, never write into gradient arrays, and apply weight decay only to parameters whose
+``regularize`` attribute is True (biases and normalisation parameters of :mod:`chainrule.nn`
+are not decayed; pass ``regularize_all=True``, or set it in a parameter group, to decay
+everything). Their update equations are PyTorch's.
+
+>>> import chainrule as cr
+>>> from chainrule import optim
+>>> w = cr.tensor([4.0], requires_grad=True)
+>>> opt = optim.SGD([w], lr=0.1, momentum=0.5)
+>>> sched = optim.lr_scheduler.StepLR(opt, step_size=30, gamma=0.5)
+>>> for _ in range(100):
+...     opt.zero_grad()
+...     ((w - 1.0) ** 2).sum().backward()
+...     norm = optim.clip_grad_norm_([w], max_norm=5.0)
+...     opt.step()
+...     sched.step()
+>>> round(w.item(), 3)
+1.0
+"""
+
+from chainrule.optim import lr_scheduler
+from chainrule.optim.adagrad import Adagrad
+from chainrule.optim.adam import Adam
+from chainrule.optim.adamw import AdamW
+from chainrule.optim.clip import clip_grad_norm_, clip_grad_value_
+from chainrule.optim.lr_scheduler import (
+    CosineAnnealingLR,
+    ExponentialLR,
+    InverseScalingLR,
+    LinearWarmup,
+    LRScheduler,
+    ReduceLROnPlateau,
+    StepLR,
+)
+from chainrule.optim.optimizer import Optimizer
+from chainrule.optim.rmsprop import RMSprop
+from chainrule.optim.sgd import SGD
+
+__all__ = [
+    "SGD",
+    "Adagrad",
+    "Adam",
+    "AdamW",
+    "CosineAnnealingLR",
+    "ExponentialLR",
+    "InverseScalingLR",
+    "LRScheduler",
+    "LinearWarmup",
+    "Optimizer",
+    "RMSprop",
+    "ReduceLROnPlateau",
+    "StepLR",
+    "clip_grad_norm_",
+    "clip_grad_value_",
+    "lr_scheduler",
+]

@@ -1,0 +1,111 @@
+"""Adagrad: per-coordinate learning rates from the sum of all past squared gradients.
+
+>>> import chainrule as cr
+>>> from chainrule.optim import Adagrad
+>>> w = cr.tensor([1.0, 2.0], requires_grad=True)
+>>> opt = Adagrad([w], lr=0.1)
+>>> (w * w).sum().backward()
+>>> opt.step()                   # the first step is lr · g / |g| = lr per coordinate
+>>> w
+tensor([0.9, 1.9], dtype=float32, requires_grad=True)
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from chainrule.backend import xp
+from chainrule.optim.optimizer import Optimizer, ParamsT
+from chainrule.tensor import Tensor
+
+__all__ = ["Adagrad"]
+
+
+class Adagrad(Optimizer):
+    r"""Adagrad (Duchi et al., 2011), with PyTorch's update equations.
+
+    With :math:`g_t` the gradient (plus ``weight_decay``·θ where decay applies):
+
+    .. math::
+        s_t = s_{t-1} + g_t^2, \quad
+        \theta \leftarrow \theta - \frac{\eta}{1 + (t-1)\,\delta}
+        \frac{g_t}{\sqrt{s_t} + \epsilon}
+
+    Parameters
+    ----------
+    params : iterable of Tensor or of dict
+        Parameters or parameter groups (see :class:`~chainrule.optim.Optimizer`).
+    lr : float
+        Learning rate η (default 1e-2).
+    lr_decay : float
+        δ: the learning rate at step t is η / (1 + (t - 1) δ).
+    weight_decay : float
+        L2 penalty added to the gradient, on parameters with ``regularize`` True only.
+    initial_accumulator_value : float
+        Starting value of the sum of squares :math:`s_0`.
+    eps : float
+        ε added to the denominator (default 1e-10).
+    regularize_all : bool
+        Apply ``weight_decay`` to every parameter, ignoring ``regularize`` flags.
+
+    Examples
+    --------
+    >>> import chainrule as cr
+    >>> from chainrule.optim import Adagrad
+    >>> w = cr.tensor([3.0], requires_grad=True)
+    >>> opt = Adagrad([w], lr=1.0, initial_accumulator_value=0.1)
+    >>> for _ in range(100):
+    ...     opt.zero_grad()
+    ...     ((w - 1.0) ** 2).sum().backward()
+    ...     opt.step()
+    >>> abs(w.item() - 1.0) < 1e-3
+    True
+    """
+
+    def __init__(
+        self,
+        params: ParamsT,
+        lr: float = 1e-2,
+        lr_decay: float = 0.0,
+        weight_decay: float = 0.0,
+        initial_accumulator_value: float = 0.0,
+        eps: float = 1e-10,
+        regularize_all: bool = False,
+    ) -> None:
+        defaults = {
+            "lr": lr,
+            "lr_decay": lr_decay,
+            "weight_decay": weight_decay,
+            "initial_accumulator_value": initial_accumulator_value,
+            "eps": eps,
+            "regularize_all": regularize_all,
+        }
+        super().__init__(params, defaults)
+
+    def _validate(self, group: dict[str, Any]) -> None:
+        super()._validate(group)
+        if group["lr_decay"] < 0.0:
+            raise ValueError(f"invalid lr_decay: {group['lr_decay']} (must be >= 0)")
+        if group["initial_accumulator_value"] < 0.0:
+            raise ValueError(
+                f"invalid initial_accumulator_value: {group['initial_accumulator_value']} "
+                "(must be >= 0)"
+            )
+        if group["eps"] < 0.0:
+            raise ValueError(f"invalid eps: {group['eps']} (must be >= 0)")
+
+    def _init_state(self, p: Tensor, group: dict[str, Any]) -> dict[str, Any]:
+        return {"step": 0, "sum": xp.full_like(p.data, group["initial_accumulator_value"])}
+
+    def _update(self, p: Tensor, grad: Any, state: dict[str, Any], group: dict[str, Any]) -> None:
+        g = self._l2_grad(p, grad, group)
+        state["step"] += 1
+        clr = group["lr"] / (1.0 + (state["step"] - 1) * group["lr_decay"])
+        s = state["sum"]
+        tmp = g * g
+        s += tmp
+        xp.sqrt(s, out=tmp)
+        tmp += group["eps"]
+        xp.divide(g, tmp, out=tmp)
+        tmp *= clr
+        p.data -= tmp

@@ -1,0 +1,405 @@
+"""``Optimizer``: parameter groups, per-parameter state, ``step``, and state dicts.
+
+Every optimiser updates the raw arrays ``p.data`` **in place**, using state buffers allocated
+once, in the parameter's dtype (float32 state for float32 parameters). Gradient arrays are
+read only to an optimiser: ``p.grad.data`` may be a view shared with another parameter, or a
+read-only broadcast view, so nothing here ever writes into it.
+
+Weight decay and regularisation
+-------------------------------
+An L2 ``weight_decay`` applies only to parameters whose ``regularize`` attribute is True.
+:class:`chainrule.nn.Parameter` sets it to False on biases and normalisation parameters, so
+by default they are not decayed; a plain :class:`~chainrule.Tensor` has no such attribute and
+counts as True. To decay every parameter of a group anyway, give that group the option
+``"regularize_all": True`` (or pass ``regularize_all=True`` to the optimiser for all groups),
+or set ``p.regularize = True`` on the parameters concerned.
+
+>>> import chainrule as cr
+>>> from chainrule.optim import SGD
+>>> w = cr.tensor([1.0, 2.0], requires_grad=True)
+>>> opt = SGD([w], lr=0.1)
+>>> (w * w).sum().backward()   # ∂/∂w = 2w
+>>> opt.step()
+>>> w
+tensor([0.8, 1.6], dtype=float32, requires_grad=True)
+>>> opt.zero_grad()
+>>> w.grad is None
+True
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from chainrule.autograd import enable_grad
+from chainrule.backend import ndarray, xp
+from chainrule.tensor import Tensor
+
+__all__ = ["Optimizer"]
+
+ParamsT = Iterable[Tensor] | Iterable[dict[str, Any]]
+
+
+class Optimizer:
+    """Base class of the optimisers: holds parameter groups and per-parameter state.
+
+    Parameters
+    ----------
+    params : iterable of Tensor, or iterable of dict
+        The tensors to optimise, or parameter groups in PyTorch style: dicts with a ``"params"``
+        entry and any per-group option that overrides ``defaults``, e.g.
+        ``[{"params": body, "lr": 1e-3}, {"params": head}]``.
+    defaults : dict
+        The default value of every option (``lr``, ``weight_decay``...). ``regularize_all``
+        (default False) is added: when True, weight decay applies to every parameter of the
+        group, ignoring ``regularize`` flags.
+
+    Attributes
+    ----------
+    param_groups : list of dict
+        One dict per group: ``"params"`` (a list of tensors) and every option.
+    state : dict
+        Per-parameter state (moment buffers, step counts), keyed by the parameter tensor.
+        Created on a parameter's first update.
+
+    Notes
+    -----
+    Subclasses implement ``_init_state(p, group) -> dict`` (fresh state) and
+    ``_update(p, grad, state, group)`` (one in-place update of ``p.data``), and may
+    override ``_validate(group)`` to check a group's options. Parameters whose ``.grad`` is
+    None are skipped by :meth:`step`.
+
+    Examples
+    --------
+    >>> import chainrule as cr
+    >>> from chainrule.optim import SGD
+    >>> a, b = cr.zeros(2, requires_grad=True), cr.zeros(1, requires_grad=True)
+    >>> opt = SGD([{"params": [a]}, {"params": [b], "lr": 0.5}], lr=0.1, momentum=0.9)
+    >>> [g["lr"] for g in opt.param_groups]
+    [0.1, 0.5]
+    """
+
+    def __init__(self, params: ParamsT, defaults: dict[str, Any]) -> None:
+        self.defaults: dict[str, Any] = {"regularize_all": False, **defaults}
+        self.state: dict[Tensor, dict[str, Any]] = {}
+        self.param_groups: list[dict[str, Any]] = []
+        if isinstance(params, (Tensor, dict)):
+            raise TypeError(
+                f"{type(self).__name__}: params must be an iterable of Tensors or of group dicts, "
+                f"got a single {type(params).__name__}; wrap it in a list"
+            )
+        groups = list(params)
+        if not groups:
+            raise ValueError(f"{type(self).__name__} got an empty parameter list")
+        if not isinstance(groups[0], dict):
+            groups = [{"params": groups}]
+        for group in groups:
+            self.add_param_group(group)
+
+    # ------------------------------------------------------------------ groups
+    def add_param_group(self, param_group: dict[str, Any]) -> None:
+        """Add a group of parameters, with options that override the defaults.
+
+        Parameters
+        ----------
+        param_group : dict
+            ``{"params": tensors, **options}``; options left out take the defaults.
+
+        Raises
+        ------
+        TypeError
+            For something that is not a floating-point Tensor, or a set of parameters (whose
+            order, which state dicts rely on, is not defined).
+        ValueError
+            For a non-leaf tensor, or a parameter already in a group.
+
+        Examples
+        --------
+        >>> import chainrule as cr
+        >>> from chainrule.optim import Adam
+        >>> opt = Adam([cr.zeros(3, requires_grad=True)])
+        >>> opt.add_param_group({"params": cr.zeros(2, requires_grad=True), "lr": 0.1})
+        >>> len(opt.param_groups), opt.param_groups[1]["betas"]
+        (2, (0.9, 0.999))
+        """
+        if not isinstance(param_group, dict):
+            raise TypeError(f"a parameter group must be a dict, got {type(param_group).__name__}")
+        if "params" not in param_group:
+            raise ValueError("a parameter group needs a 'params' entry")
+        group = dict(param_group)
+        params = group["params"]
+        if isinstance(params, Tensor):
+            params = [params]
+        elif isinstance(params, (set, frozenset)):
+            raise TypeError(
+                "parameters must be given in a defined order (a list or a generator), not a set"
+            )
+        else:
+            params = list(params)
+        seen: set[int] = set()
+        for p in params:
+            if not isinstance(p, Tensor):
+                raise TypeError(f"an optimiser can only update Tensors, got {type(p).__name__}")
+            if not p.is_leaf:
+                raise ValueError("can't optimise a non-leaf tensor (one computed by an op)")
+            if p.dtype.kind != "f":
+                raise TypeError(f"can only optimise floating-point tensors, not {p.dtype}")
+            if id(p) in seen:
+                raise ValueError("a parameter appears twice in one parameter group")
+            seen.add(id(p))
+        for other in self.param_groups:
+            if any(id(q) in seen for q in other["params"]):
+                raise ValueError("some parameters appear in more than one parameter group")
+        for key, value in self.defaults.items():
+            group.setdefault(key, value)
+        group["params"] = params
+        self._validate(group)
+        self.param_groups.append(group)
+
+    def _validate(self, group: dict[str, Any]) -> None:
+        """Check a group's options; raise ValueError for a bad one."""
+        if group.get("lr", 0.0) < 0.0:
+            raise ValueError(f"invalid learning rate: {group['lr']} (must be >= 0)")
+        if group.get("weight_decay", 0.0) < 0.0:
+            raise ValueError(f"invalid weight_decay: {group['weight_decay']} (must be >= 0)")
+
+    # ------------------------------------------------------------------ stepping
+    def zero_grad(self, set_to_none: bool = True) -> None:
+        """Clear the gradient of every parameter.
+
+        Parameters
+        ----------
+        set_to_none : bool
+            Set ``.grad`` to None (default). When False, ``.grad`` becomes a new tensor of
+            zeros; the old gradient array is never written into.
+
+        Examples
+        --------
+        >>> import chainrule as cr
+        >>> from chainrule.optim import SGD
+        >>> w = cr.ones(2, requires_grad=True)
+        >>> (3 * w).sum().backward()
+        >>> opt = SGD([w], lr=0.1)
+        >>> opt.zero_grad(set_to_none=False)
+        >>> w.grad.tolist()
+        [0.0, 0.0]
+        """
+        for group in self.param_groups:
+            for p in group["params"]:
+                if set_to_none:
+                    p.grad = None
+                elif p.grad is not None:
+                    p.grad = Tensor(xp.zeros_like(p.grad.data))
+
+    def step(self, closure: Callable[[], Any] | None = None) -> Any:
+        """Update every parameter that has a gradient, in place.
+
+        Parameters
+        ----------
+        closure : callable, optional
+            Recomputes the loss (zeroing grads and calling ``backward`` itself); it is called
+            first, with gradient recording on, and its result is returned.
+
+        Returns
+        -------
+        The closure's loss, or None.
+
+        Examples
+        --------
+        >>> import chainrule as cr
+        >>> from chainrule.optim import SGD
+        >>> w = cr.tensor([2.0], requires_grad=True)
+        >>> opt = SGD([w], lr=0.25)
+        >>> def closure():
+        ...     opt.zero_grad()
+        ...     loss = (w * w).sum()
+        ...     loss.backward()
+        ...     return loss
+        >>> float(opt.step(closure)), w.tolist()
+        (4.0, [1.0])
+        """
+        loss = None
+        if closure is not None:
+            with enable_grad():
+                loss = closure()
+        for group in self.param_groups:
+            for p in group["params"]:
+                grad = p.grad
+                if grad is None:
+                    continue
+                g = grad.data
+                if g.shape != p.shape:
+                    raise ValueError(
+                        f"a gradient of shape {g.shape} was set on a parameter of shape {p.shape}"
+                    )
+                state = self.state.get(p)
+                if state is None:
+                    state = self.state[p] = self._init_state(p, group)
+                self._update(p, g, state, group)
+        return loss
+
+    def _init_state(self, p: Tensor, group: dict[str, Any]) -> dict[str, Any]:
+        """Fresh state for ``p``: preallocated buffers in ``p``'s dtype."""
+        raise NotImplementedError
+
+    def _update(self, p: Tensor, grad: Any, state: dict[str, Any], group: dict[str, Any]) -> None:
+        """Update ``p.data`` in place from the (read-only) gradient array ``grad``."""
+        raise NotImplementedError
+
+    @staticmethod
+    def _decays(p: Tensor, group: dict[str, Any]) -> bool:
+        """Whether weight decay applies to ``p`` in ``group``."""
+        return bool(group["weight_decay"]) and (
+            group["regularize_all"] or getattr(p, "regularize", True)
+        )
+
+    def _l2_grad(self, p: Tensor, grad: Any, group: dict[str, Any]) -> Any:
+        """``grad + weight_decay * p`` as a new array (the gradient of the L2 penalty), or
+        ``grad`` itself where no decay applies. Never writes into ``grad``."""
+        if self._decays(p, group):
+            return grad + group["weight_decay"] * p.data
+        return grad
+
+    # ------------------------------------------------------------------ state dicts
+    def state_dict(self) -> dict[str, Any]:
+        """The optimiser's state, PyTorch style, with copies of the state arrays.
+
+        Returns
+        -------
+        dict
+            ``{"state": {index: {name: value}}, "param_groups": [{**options, "params":
+            [index, ...]}]}``, where a parameter's index is its position counting through all
+            groups in order. Arrays are copies, so the dict does not change as training goes on.
+
+        Examples
+        --------
+        >>> import chainrule as cr
+        >>> from chainrule.optim import Adam
+        >>> w = cr.ones(3, requires_grad=True)
+        >>> opt = Adam([w], lr=0.1)
+        >>> w.sum().backward()
+        >>> opt.step()
+        >>> sd = opt.state_dict()
+        >>> sorted(sd["state"][0]), sd["state"][0]["step"], sd["param_groups"][0]["params"]
+        (['exp_avg', 'exp_avg_sq', 'step'], 1, [0])
+        """
+        groups = []
+        state: dict[int, dict[str, Any]] = {}
+        index = 0
+        for group in self.param_groups:
+            ids = []
+            for p in group["params"]:
+                ids.append(index)
+                st = self.state.get(p)
+                if st is not None:
+                    state[index] = {
+                        k: v.copy() if isinstance(v, ndarray) else v for k, v in st.items()
+                    }
+                index += 1
+            saved = {k: v for k, v in group.items() if k != "params"}
+            saved["params"] = ids
+            groups.append(saved)
+        return {"state": state, "param_groups": groups}
+
+    def load_state_dict(self, state_dict: dict[str, Any]) -> None:
+        """Load state saved by :meth:`state_dict` (options, step counts and buffers).
+
+        Everything is checked before anything changes: the number of groups, the number of
+        parameters in each group, the parameter indices, the state's entries and the shape of
+        every state array. Arrays are copied and cast to the parameter's dtype.
+
+        Parameters
+        ----------
+        state_dict : dict
+            As returned by :meth:`state_dict` of an optimiser of the same class, over
+            parameters of the same shapes in the same order.
+
+        Raises
+        ------
+        ValueError
+            Naming the mismatch.
+
+        Examples
+        --------
+        >>> import chainrule as cr
+        >>> from chainrule.optim import SGD
+        >>> w = cr.ones(3, requires_grad=True)
+        >>> opt = SGD([w], lr=0.1)
+        >>> SGD([w], lr=0.5).load_state_dict(opt.state_dict())  # same layout: fine
+        >>> SGD([w, cr.ones(1, requires_grad=True)], lr=0.1).load_state_dict(opt.state_dict())
+        Traceback (most recent call last):
+        ...
+        ValueError: parameter group 0: the loaded state dict has 1 parameters, the optimizer has 2
+        """
+        if (
+            not isinstance(state_dict, dict)
+            or "state" not in state_dict
+            or "param_groups" not in state_dict
+        ):
+            raise ValueError("not an optimizer state dict: it needs 'state' and 'param_groups'")
+        saved_groups = state_dict["param_groups"]
+        saved_state = state_dict["state"]
+        if len(saved_groups) != len(self.param_groups):
+            raise ValueError(
+                f"the loaded state dict has {len(saved_groups)} parameter groups, "
+                f"the optimizer has {len(self.param_groups)}"
+            )
+        where: dict[int, tuple[Tensor, dict[str, Any]]] = {}
+        new_groups = []
+        for gi, (saved, group) in enumerate(zip(saved_groups, self.param_groups)):
+            if len(saved["params"]) != len(group["params"]):
+                raise ValueError(
+                    f"parameter group {gi}: the loaded state dict has {len(saved['params'])} "
+                    f"parameters, the optimizer has {len(group['params'])}"
+                )
+            options = {k: v for k, v in saved.items() if k != "params"}
+            merged = {**group, **options}
+            new_groups.append(options)
+            for idx, p in zip(saved["params"], group["params"]):
+                where[int(idx)] = (p, merged)
+        new_state: dict[Tensor, dict[str, Any]] = {}
+        for key, st in saved_state.items():
+            try:
+                idx = int(key)
+            except (TypeError, ValueError):
+                raise ValueError(f"state key {key!r} is not a parameter index") from None
+            if idx not in where:
+                raise ValueError(
+                    f"the loaded state has an entry for parameter {idx}, which no group lists"
+                )
+            p, merged = where[idx]
+            expected = self._init_state(p, merged)
+            if set(st) != set(expected):
+                raise ValueError(
+                    f"state of parameter {idx} has entries {sorted(st)}, but "
+                    f"{type(self).__name__} with these options expects {sorted(expected)}"
+                )
+            loaded: dict[str, Any] = {}
+            for name, value in st.items():
+                fresh = expected[name]
+                if isinstance(fresh, int):  # a step count
+                    loaded[name] = int(value)
+                elif value is None and fresh is None:  # a buffer not yet created
+                    loaded[name] = None
+                else:
+                    shape = tuple(getattr(value, "shape", ("not an array",)))
+                    if shape != p.shape:
+                        raise ValueError(
+                            f"state {name!r} of parameter {idx} has shape {shape}, "
+                            f"but the parameter has shape {p.shape}"
+                        )
+                    loaded[name] = xp.array(value, dtype=p.dtype, copy=True)
+            new_state[p] = loaded
+        self.state.clear()
+        self.state.update(new_state)
+        for group, options in zip(self.param_groups, new_groups):
+            group.update(options)
+
+    def __repr__(self) -> str:
+        lines = [f"{type(self).__name__} ("]
+        for i, group in enumerate(self.param_groups):
+            lines.append(f"Parameter Group {i}")
+            lines.extend(f"    {k}: {group[k]}" for k in sorted(group) if k != "params")
+        lines.append(")")
+        return "\n".join(lines)

@@ -1,0 +1,112 @@
+"""Stochastic gradient descent, with momentum, Nesterov momentum and weight decay.
+
+>>> import chainrule as cr
+>>> from chainrule.optim import SGD
+>>> w = cr.tensor([1.0], requires_grad=True)
+>>> opt = SGD([w], lr=0.1, momentum=0.9)
+>>> for _ in range(2):
+...     opt.zero_grad()
+...     (w * w).sum().backward()
+...     opt.step()
+>>> round(w.item(), 4)   # 1 - 0.1·2 = 0.8, then v = 0.9·2 + 1.6 = 3.4: 0.8 - 0.34
+0.46
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from chainrule.backend import xp
+from chainrule.optim.optimizer import Optimizer, ParamsT
+from chainrule.tensor import Tensor
+
+__all__ = ["SGD"]
+
+
+class SGD(Optimizer):
+    r"""Stochastic gradient descent, with PyTorch's update equations.
+
+    With :math:`g_t` the gradient (plus ``weight_decay``·θ where decay applies):
+
+    .. math::
+        b_1 = g_1, \quad b_t = \mu b_{t-1} + (1 - \tau) g_t, \qquad
+        \theta \leftarrow \theta - \eta \cdot
+        \begin{cases} g_t + \mu b_t & \text{Nesterov} \\ b_t & \text{otherwise} \end{cases}
+
+    and :math:`\theta \leftarrow \theta - \eta g_t` without momentum.
+
+    Parameters
+    ----------
+    params : iterable of Tensor or of dict
+        Parameters or parameter groups (see :class:`~chainrule.optim.Optimizer`).
+    lr : float
+        Learning rate η.
+    momentum : float
+        Momentum factor μ (default 0: none).
+    dampening : float
+        Dampening τ of the momentum (default 0).
+    nesterov : bool
+        Nesterov momentum; needs ``momentum > 0`` and ``dampening == 0``.
+    weight_decay : float
+        L2 penalty, added to the gradient, on parameters with ``regularize`` True only
+        (see the ``regularize_all`` group option).
+    regularize_all : bool
+        Apply ``weight_decay`` to every parameter, ignoring ``regularize`` flags.
+
+    Examples
+    --------
+    >>> import chainrule as cr
+    >>> from chainrule.nn import Parameter
+    >>> from chainrule.optim import SGD
+    >>> w, b = Parameter([1.0]), Parameter([1.0], regularize=False)
+    >>> opt = SGD([w, b], lr=0.1, weight_decay=0.5)
+    >>> (w + b).sum().backward()
+    >>> opt.step()   # w: 1 - 0.1·(1 + 0.5·1); b is not decayed: 1 - 0.1·1
+    >>> round(w.item(), 4), round(b.item(), 4)
+    (0.85, 0.9)
+    """
+
+    def __init__(
+        self,
+        params: ParamsT,
+        lr: float,
+        momentum: float = 0.0,
+        dampening: float = 0.0,
+        nesterov: bool = False,
+        weight_decay: float = 0.0,
+        regularize_all: bool = False,
+    ) -> None:
+        defaults = {
+            "lr": lr,
+            "momentum": momentum,
+            "dampening": dampening,
+            "nesterov": nesterov,
+            "weight_decay": weight_decay,
+            "regularize_all": regularize_all,
+        }
+        super().__init__(params, defaults)
+
+    def _validate(self, group: dict[str, Any]) -> None:
+        super()._validate(group)
+        if group["momentum"] < 0.0:
+            raise ValueError(f"invalid momentum: {group['momentum']} (must be >= 0)")
+        if group["nesterov"] and (group["momentum"] <= 0 or group["dampening"] != 0):
+            raise ValueError("Nesterov momentum needs momentum > 0 and dampening = 0")
+
+    def _init_state(self, p: Tensor, group: dict[str, Any]) -> dict[str, Any]:
+        # the buffer starts as a copy of the first gradient, as in PyTorch
+        return {"momentum_buffer": None} if group["momentum"] else {}
+
+    def _update(self, p: Tensor, grad: Any, state: dict[str, Any], group: dict[str, Any]) -> None:
+        g = self._l2_grad(p, grad, group)
+        momentum = group["momentum"]
+        if momentum:
+            buf = state["momentum_buffer"]
+            if buf is None:
+                buf = state["momentum_buffer"] = xp.array(g, dtype=p.dtype, copy=True)
+            else:
+                buf *= momentum
+                dampening = group["dampening"]
+                buf += g if dampening == 0 else (1.0 - dampening) * g
+            g = g + momentum * buf if group["nesterov"] else buf
+        xp.subtract(p.data, group["lr"] * g, out=p.data)
