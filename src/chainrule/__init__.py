@@ -15,6 +15,7 @@ from chainrule import (
     backend,
     nn,
     optim,
+    train,
 )
 from chainrule.autograd import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
 from chainrule.checkpoint import load, save
@@ -80,6 +81,7 @@ __all__ = [
     "manual_seed",
     "nn",
     "optim",
+    "train",
     "no_grad",
     "ones",
     "ones_like",

@@ -17,10 +17,11 @@ from __future__ import annotations
 
 import functools
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from typing import Any
 
-from chainrule.autograd import _new, is_grad_enabled, run_backward
+from chainrule.autograd import _new, enable_grad, run_backward
 from chainrule.backend import xp
 from chainrule.tensor import Tensor, as_tensor
 
@@ -34,6 +35,17 @@ class _Depth(threading.local):
 _depth = _Depth()
 
 
+@contextmanager
+def _tracing() -> Iterator[None]:
+    """Run a transform: count the nesting and record the graph even inside ``no_grad``."""
+    _depth.n += 1
+    try:
+        with enable_grad():
+            yield
+    finally:
+        _depth.n -= 1
+
+
 def _argnums(argnums: int | Sequence[int]) -> tuple[tuple[int, ...], bool]:
     if isinstance(argnums, int):
         return (argnums,), True
@@ -41,23 +53,24 @@ def _argnums(argnums: int | Sequence[int]) -> tuple[tuple[int, ...], bool]:
 
 
 def _prepare(args: tuple, argnums: tuple[int, ...]) -> tuple[list, list[Tensor], bool]:
-    # called right after this transform incremented the depth: > 1 means an outer one is running
     """Make the differentiated arguments leaves that require grad.
 
     Inside another transform (``hessian`` = ``jacobian(grad(f))``) an argument that already
     requires grad is the outer transform's variable: keep it and build the backward graph
     (``create_graph``) so the outer transform can differentiate through it.
     """
+    # called inside _tracing(): a depth above 1 means an outer transform is running, and then
+    # the backward graph is always built, since the outer one may differentiate through
+    # variables that f captured rather than received
+    outer = _depth.n > 1
     call = list(args)
     inputs = []
-    nested = False
     for i in argnums:
         if i >= len(args):
             raise TypeError(f"argnums={i} but the function got only {len(args)} arguments")
         a = args[i]
-        if _depth.n > 1 and isinstance(a, Tensor) and a.requires_grad and is_grad_enabled():
+        if outer and isinstance(a, Tensor) and a.requires_grad:
             t = a
-            nested = True
         else:
             t = as_tensor(a)
             if t.dtype.kind != "f":
@@ -67,7 +80,7 @@ def _prepare(args: tuple, argnums: tuple[int, ...]) -> tuple[list, list[Tensor],
             t = _new(t.data, True, None)
         call[i] = t
         inputs.append(t)
-    return call, inputs, nested
+    return call, inputs, outer
 
 
 def _wrap(g: Any, like: Tensor, nested: bool) -> Tensor:
@@ -101,8 +114,7 @@ def value_and_grad(f: Callable, argnums: int | Sequence[int] = 0) -> Callable:
 
     @functools.wraps(f)
     def wrapped(*args: Any) -> tuple[Tensor, Any]:
-        _depth.n += 1
-        try:
+        with _tracing():
             call, inputs, nested = _prepare(args, nums)
             out = f(*call)
             if not isinstance(out, Tensor) or out.data.size != 1:
@@ -112,8 +124,6 @@ def value_and_grad(f: Callable, argnums: int | Sequence[int] = 0) -> Callable:
                     "use jacobian or vjp for vector outputs"
                 )
             grads = _gradients(out, xp.ones_like(out.data), inputs, nested, retain=False)
-        finally:
-            _depth.n -= 1
         value = out if nested else out.detach()
         return value, grads[0] if single else tuple(grads)
 
@@ -146,12 +156,9 @@ def vjp(f: Callable, *primals: Any) -> tuple[Tensor, Callable]:
     >>> back(cr.tensor([1.0, 10.0]))
     (tensor([ 2., 40.], dtype=float32),)
     """
-    _depth.n += 1
-    try:
+    with _tracing():
         call, inputs, nested = _prepare(primals, tuple(range(len(primals))))
         out = f(*call)
-    finally:
-        _depth.n -= 1
     if not isinstance(out, Tensor):
         raise TypeError(f"the function must return a Tensor, got {type(out).__name__}")
 
@@ -174,8 +181,7 @@ def jvp(f: Callable, primals: Sequence[Any], tangents: Sequence[Any]) -> tuple[T
     """
     if len(primals) != len(tangents):
         raise ValueError(f"jvp: {len(primals)} primals but {len(tangents)} tangents")
-    _depth.n += 1
-    try:
+    with _tracing():
         call, inputs, _ = _prepare(tuple(primals), tuple(range(len(primals))))
         out = f(*call)
         if not isinstance(out, Tensor):
@@ -196,8 +202,6 @@ def jvp(f: Callable, primals: Sequence[Any], tangents: Sequence[Any]) -> tuple[T
         if total is None or not total.requires_grad:
             return out.detach(), Tensor(xp.zeros_like(out.data))
         (tangent_out,) = run_backward(total, xp.ones_like(total.data), inputs=(u,))
-    finally:
-        _depth.n -= 1
     return out.detach(), _wrap(tangent_out, u, False)
 
 
@@ -224,8 +228,7 @@ def jacobian(f: Callable, argnums: int | Sequence[int] = 0, layout: str = "numer
 
     @functools.wraps(f)
     def wrapped(*args: Any) -> Any:
-        _depth.n += 1
-        try:
+        with _tracing():
             call, inputs, nested = _prepare(args, nums)
             out = f(*call)
             if not isinstance(out, Tensor):
@@ -238,8 +241,6 @@ def jacobian(f: Callable, argnums: int | Sequence[int] = 0, layout: str = "numer
                 grads = _gradients(out, seed.reshape(out.shape), inputs, nested, retain=True)
                 for r, g in zip(rows, grads):
                     r.append(g)
-        finally:
-            _depth.n -= 1
         jacs = []
         for r, x in zip(rows, inputs):
             if nested:

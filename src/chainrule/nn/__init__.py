@@ -42,6 +42,15 @@ from chainrule.nn.layers import (
     Linear,
     Sequential,
 )
+from chainrule.nn.loss_modules import (
+    BCELoss,
+    BCEWithLogitsLoss,
+    CrossEntropyLoss,
+    HuberLoss,
+    L1Loss,
+    MSELoss,
+    NLLLoss,
+)
 from chainrule.nn.module import Module
 from chainrule.nn.parameter import Parameter
 
@@ -78,15 +87,22 @@ _activation = activation
 __all__ = [
     "ELU",
     "GELU",
+    "BCELoss",
+    "BCEWithLogitsLoss",
     "BatchNorm1d",
+    "CrossEntropyLoss",
     "Dropout",
     "Flatten",
+    "HuberLoss",
     "Identity",
+    "L1Loss",
     "LayerNorm",
     "LeakyReLU",
     "Linear",
     "LogSoftmax",
+    "MSELoss",
     "Module",
+    "NLLLoss",
     "Parameter",
     "ReLU",
     "Sequential",

@@ -15,6 +15,15 @@ from typing import Any
 from chainrule.autograd import primitive
 from chainrule.backend import xp
 from chainrule.creation import Generator, default_generator
+from chainrule.nn.losses import (
+    binary_cross_entropy,
+    binary_cross_entropy_with_logits,
+    cross_entropy,
+    huber_loss,
+    l1_loss,
+    mse_loss,
+    nll_loss,
+)
 from chainrule.ops import (
     elu,
     gelu,
@@ -33,13 +42,20 @@ from chainrule.tensor import Tensor
 
 __all__ = [
     "batch_norm",
+    "binary_cross_entropy",
+    "binary_cross_entropy_with_logits",
+    "cross_entropy",
     "dropout",
     "elu",
     "gelu",
+    "huber_loss",
+    "l1_loss",
     "layer_norm",
     "leaky_relu",
     "linear",
     "log_softmax",
+    "mse_loss",
+    "nll_loss",
     "relu",
     "sigmoid",
     "softmax",

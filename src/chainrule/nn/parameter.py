@@ -27,7 +27,7 @@ class Parameter(Tensor):
 
     def __init__(self, data: Any, requires_grad: bool = True, regularize: bool = True) -> None:
         super().__init__(data)
-        if not self.data.flags.writeable:
+        if not getattr(self.data.flags, "writeable", True):  # CuPy arrays have no such flag
             self.data = self.data.copy()
         self.regularize = regularize
         if requires_grad:

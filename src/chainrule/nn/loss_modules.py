@@ -1,0 +1,206 @@
+"""Loss objects: each stores its options and calls the function of :mod:`chainrule.nn.losses`.
+
+They are Modules with ``forward(input, target, sample_weight=None)``, as PyTorch's ``nn.*Loss``;
+every option is keyword-only except ``weight``.
+
+>>> import chainrule as cr
+>>> criterion = CrossEntropyLoss(label_smoothing=0.1)
+>>> round(criterion(cr.tensor([[3.0, 0.0]]), [0]).item(), 4)
+0.1986
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from chainrule.nn import losses as L
+from chainrule.nn.module import Module
+from chainrule.tensor import Tensor
+
+__all__ = [
+    "BCELoss",
+    "BCEWithLogitsLoss",
+    "CrossEntropyLoss",
+    "HuberLoss",
+    "L1Loss",
+    "MSELoss",
+    "NLLLoss",
+]
+
+
+class _Loss(Module):
+    """Shared by every loss object: the reduction, checked at construction, and ``__call__``."""
+
+    def __init__(self, reduction: str = "mean") -> None:
+        super().__init__()
+        L.check_reduction(type(self).__name__, reduction)
+        self.reduction = reduction
+
+    def forward(self, input: Any, target: Any, sample_weight: Any = None) -> Tensor:
+        raise NotImplementedError
+
+    def __call__(self, input: Any, target: Any, sample_weight: Any = None) -> Tensor:
+        return self.forward(input, target, sample_weight=sample_weight)
+
+    def __repr__(self) -> str:
+        options = ", ".join(
+            f"{k}={v!r}"
+            for k, v in vars(self).items()
+            if v is not None and not k.startswith("_") and k != "training"
+        )
+        return f"{type(self).__name__}({options})"
+
+
+class BCELoss(_Loss):
+    """Binary cross-entropy on probabilities: :func:`~chainrule.nn.losses.binary_cross_entropy`.
+
+    >>> import chainrule as cr
+    >>> round(BCELoss()(cr.tensor([0.8]), [1.0]).item(), 4)
+    0.2231
+    """
+
+    def __init__(self, weight: Any = None, *, reduction: str = "mean") -> None:
+        super().__init__(reduction)
+        self.weight = weight
+
+    def forward(self, input: Any, target: Any, sample_weight: Any = None) -> Tensor:
+        return L.binary_cross_entropy(
+            input, target, self.weight, reduction=self.reduction, sample_weight=sample_weight
+        )
+
+
+class BCEWithLogitsLoss(_Loss):
+    """Binary cross-entropy on logits, fused and stable: the logistic-regression NLL.
+
+    See :func:`~chainrule.nn.losses.binary_cross_entropy_with_logits`.
+
+    >>> import chainrule as cr
+    >>> round(BCEWithLogitsLoss(pos_weight=[2.0])(cr.tensor([0.0]), [1.0]).item(), 4)   # 2 ln 2
+    1.3863
+    """
+
+    def __init__(
+        self, weight: Any = None, *, reduction: str = "mean", pos_weight: Any = None
+    ) -> None:
+        super().__init__(reduction)
+        self.weight = weight
+        self.pos_weight = pos_weight
+
+    def forward(self, input: Any, target: Any, sample_weight: Any = None) -> Tensor:
+        return L.binary_cross_entropy_with_logits(
+            input,
+            target,
+            self.weight,
+            self.pos_weight,
+            reduction=self.reduction,
+            sample_weight=sample_weight,
+        )
+
+
+class CrossEntropyLoss(_Loss):
+    """Softmax cross-entropy on logits: :func:`~chainrule.nn.losses.cross_entropy`.
+
+    >>> import chainrule as cr
+    >>> round(CrossEntropyLoss()(cr.tensor([[0.0, 0.0]]), [1]).item(), 4)   # ln 2
+    0.6931
+    """
+
+    def __init__(
+        self,
+        weight: Any = None,
+        *,
+        reduction: str = "mean",
+        label_smoothing: float = 0.0,
+        axis: int = 1,
+    ) -> None:
+        super().__init__(reduction)
+        self.weight = weight
+        self.label_smoothing = L.check_label_smoothing(type(self).__name__, label_smoothing)
+        self.axis = axis
+
+    def forward(self, input: Any, target: Any, sample_weight: Any = None) -> Tensor:
+        return L.cross_entropy(
+            input,
+            target,
+            self.weight,
+            reduction=self.reduction,
+            label_smoothing=self.label_smoothing,
+            axis=self.axis,
+            sample_weight=sample_weight,
+        )
+
+
+class NLLLoss(_Loss):
+    """Negative log-likelihood of class indices: :func:`~chainrule.nn.losses.nll_loss`.
+
+    >>> import chainrule as cr
+    >>> NLLLoss(reduction="none")(cr.tensor([[-1.0, -2.0]]), [1]).tolist()
+    [2.0]
+    """
+
+    def __init__(self, weight: Any = None, *, reduction: str = "mean", axis: int = 1) -> None:
+        super().__init__(reduction)
+        self.weight = weight
+        self.axis = axis
+
+    def forward(self, input: Any, target: Any, sample_weight: Any = None) -> Tensor:
+        return L.nll_loss(
+            input,
+            target,
+            self.weight,
+            reduction=self.reduction,
+            axis=self.axis,
+            sample_weight=sample_weight,
+        )
+
+
+class MSELoss(_Loss):
+    """Mean squared error: :func:`~chainrule.nn.losses.mse_loss`.
+
+    >>> import chainrule as cr
+    >>> MSELoss(reduction="sum")(cr.tensor([1.0, 2.0]), [0.0, 0.0]).item()
+    5.0
+    """
+
+    def __init__(self, *, reduction: str = "mean") -> None:
+        super().__init__(reduction)
+
+    def forward(self, input: Any, target: Any, sample_weight: Any = None) -> Tensor:
+        return L.mse_loss(input, target, reduction=self.reduction, sample_weight=sample_weight)
+
+
+class L1Loss(_Loss):
+    """Mean absolute error: :func:`~chainrule.nn.losses.l1_loss`.
+
+    >>> import chainrule as cr
+    >>> L1Loss()(cr.tensor([1.0, -2.0]), [0.0, 0.0]).item()
+    1.5
+    """
+
+    def __init__(self, *, reduction: str = "mean") -> None:
+        super().__init__(reduction)
+
+    def forward(self, input: Any, target: Any, sample_weight: Any = None) -> Tensor:
+        return L.l1_loss(input, target, reduction=self.reduction, sample_weight=sample_weight)
+
+
+class HuberLoss(_Loss):
+    """Huber loss, quadratic within ``delta`` and linear beyond: :func:`~chainrule.nn.losses.huber_loss`.
+
+    >>> import chainrule as cr
+    >>> HuberLoss(delta=2.0)(cr.tensor([3.0]), [0.0]).item()   # 2·(3 - 1)
+    4.0
+    """
+
+    def __init__(self, *, reduction: str = "mean", delta: float = 1.0) -> None:
+        super().__init__(reduction)
+        self.delta = L.check_delta(type(self).__name__, delta)
+
+    def forward(self, input: Any, target: Any, sample_weight: Any = None) -> Tensor:
+        return L.huber_loss(
+            input,
+            target,
+            reduction=self.reduction,
+            delta=self.delta,
+            sample_weight=sample_weight,
+        )
