@@ -1,5 +1,7 @@
 """Diagnostics that make backpropagation visible: ``explain`` (one example, step by step)."""
 
+from chainrule.diagnostics.basis import fit_sine_basis, hidden_units
 from chainrule.diagnostics.explain import explain, render
+from chainrule.diagnostics.vanishing import vanishing, vanishing_table
 
-__all__ = ["explain", "render"]
+__all__ = ["explain", "fit_sine_basis", "hidden_units", "render", "vanishing", "vanishing_table"]
