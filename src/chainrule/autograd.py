@@ -34,6 +34,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
+from chainrule import tensor as _tensor_module
 from chainrule.backend import ndarray, xp
 from chainrule.tensor import Tensor
 
@@ -156,15 +157,18 @@ class Op:
 class Node:
     """One recorded call of a primitive: what ``Tensor.grad_fn`` points to.
 
-    It keeps the inputs (``args``), the keyword parameters and the output array that the VJP rules
-    need. ``backward`` drops them afterwards unless asked to retain the graph.
+    It keeps the inputs (``args``, Tensors and constants as the op was called), the same arguments
+    as the forward received them (``raw_args``: arrays in place of Tensors, which is what the VJP
+    rules get in an ordinary backward), the keyword parameters and the output array. ``backward``
+    drops them afterwards unless asked to retain the graph.
     """
 
-    __slots__ = ("args", "kwargs", "op", "out")
+    __slots__ = ("args", "kwargs", "op", "out", "raw_args")
 
-    def __init__(self, op: Op, args: tuple, kwargs: dict, out: Any) -> None:
+    def __init__(self, op: Op, args: tuple, raw_args: list, kwargs: dict, out: Any) -> None:
         self.op = op
         self.args: tuple | None = args
+        self.raw_args: list | None = raw_args
         self.kwargs = kwargs
         self.out = out
 
@@ -230,7 +234,7 @@ def primitive(forward: Callable) -> Callable:
         if type(out) is not ndarray:
             out = xp.asarray(out)
         if track and _mode.enabled:
-            return _new(out, True, Node(op, args, kwargs, out))
+            return _new(out, True, Node(op, args, raw, kwargs, out))
         return _new(out, False, None)
 
     def defvjp(*rules: Callable | None) -> None:
@@ -268,19 +272,36 @@ def nondifferentiable(forward: Callable) -> Callable:
 
 
 # ----------------------------------------------------------------------------- backward
+def _reads_only_leaves(node: Node) -> bool:
+    """True when no input of ``node`` was made by another op (all are leaves or constants)."""
+    for a in node.args:  # type: ignore[union-attr]
+        if isinstance(a, Tensor) and a.grad_fn is not None:
+            return False
+    return True
+
+
 def _toposort(root: Node) -> list[Node]:
     """Nodes reachable from ``root``, each after every node that consumes it.
 
-    Iterative depth-first search, so a chain of 100,000 ops does not hit the recursion limit.
+    Iterative depth-first search, so a chain of 100,000 ops does not hit the recursion limit. A
+    node is placed after every node it reads from (post-order); reversing that puts each consumer
+    before its inputs. A node counts as visited when it is expanded, not when it is pushed: in
+    ``a + exp(a)`` the node of ``a`` is pushed by ``+`` first, but must wait until ``exp`` has
+    been expanded, or ``a`` would be processed before ``exp`` has passed it its gradient.
     """
+    if root.args is not None and _reads_only_leaves(root):
+        return [root]  # e.g. a one-op graph: nothing to sort
     order: list[Node] = []
-    seen = {root}
+    visited: set[Node] = set()
     stack: list[tuple[Node, bool]] = [(root, False)]
     while stack:
         node, expanded = stack.pop()
         if expanded:
-            order.append(node)
+            order.append(node)  # every input of node is placed by now
             continue
+        if node in visited:  # reached again through another consumer, and already placed
+            continue
+        visited.add(node)
         if node.args is None:
             raise RuntimeError(
                 f"trying to backward through the graph a second time (at op {node.op.name!r}): "
@@ -291,8 +312,7 @@ def _toposort(root: Node) -> list[Node]:
         for a in node.args:
             if isinstance(a, Tensor):
                 parent = a.grad_fn
-                if parent is not None and parent not in seen:
-                    seen.add(parent)
+                if parent is not None and parent not in visited:
                     stack.append((parent, False))
     order.reverse()
     return order
@@ -313,6 +333,24 @@ def _fit(F: Namespace, g: Any, like: Tensor, create_graph: bool) -> Any:
     return g
 
 
+def _accumulate(leaf: Tensor, g: Any, create_graph: bool) -> None:
+    """Add the gradient ``g`` into ``leaf.grad``, which accumulates across backward calls."""
+    if create_graph:
+        leaf.grad = g if leaf.grad is None else leaf.grad + g
+    elif leaf.grad is None:
+        leaf.grad = _new(g, False, None)
+    else:
+        # a new array, never +=: gradient arrays may be shared views of one another
+        leaf.grad = _new(leaf.grad.data + g, False, None)
+
+
+def _capture(slots: dict[int, int], captured: list[Any], t: Tensor, g: Any) -> None:
+    """With ``inputs=``: add ``g`` to the returned gradient of ``t`` if ``t`` is one of them."""
+    i = slots.get(id(t))
+    if i is not None:
+        captured[i] = g if captured[i] is None else captured[i] + g
+
+
 def run_backward(
     root: Tensor,
     grad: Any,
@@ -328,76 +366,73 @@ def run_backward(
     (arrays, or Tensors when ``create_graph``), ``None`` for an input the output does not use.
     """
     F = OPS if create_graph else RAW
-    targets = {id(t): i for i, t in enumerate(inputs)} if inputs is not None else None
-    captured: list[Any] | None = [None] * len(inputs) if inputs is not None else None
-
-    def deliver(t: Tensor, g: Any) -> None:
-        if targets is not None:
-            i = targets.get(id(t))
-            if i is not None:
-                captured[i] = g if captured[i] is None else captured[i] + g  # type: ignore[index]
-            return
-        if create_graph:
-            t.grad = g if t.grad is None else t.grad + g
-        elif t.grad is None:
-            t.grad = _new(g, False, None)
-        else:
-            # a new array, never +=: gradient arrays may be shared views of one another
-            t.grad = _new(t.grad.data + g, False, None)
+    # with ``inputs``: where each requested tensor's gradient goes in the returned list
+    slots = None if inputs is None else {id(t): i for i, t in enumerate(inputs)}
+    captured: list[Any] | None = None if inputs is None else [None] * len(inputs)
 
     start = root.grad_fn
-    if start is None:
-        deliver(root, grad)
+    if start is None:  # a leaf: its gradient is the seed itself
+        if slots is None:
+            _accumulate(root, grad, create_graph)
+        else:
+            _capture(slots, captured, root, grad)  # type: ignore[arg-type]
         return captured
 
     order = _toposort(start)
-    pending: dict[Node, Any] = {start: grad}
+    pending: dict[Node, Any] = {start: grad}  # ∂L/∂(node's output), summed over its consumers
     previous = _mode.enabled
-    _mode.enabled = create_graph
+    _mode.enabled = create_graph  # the rules record a graph only for higher-order derivatives
     try:
         for node in order:
             g = pending.pop(node, None)
-            if g is None:
+            if g is None:  # no gradient reached this node (its consumers' rules gave None)
                 continue
-            args = node.args
             op = node.op
+            args = node.args
             kwargs = node.kwargs
+            # what every rule of this node is called with: F, g, the output, then the forward's
+            # arguments (Tensors when recording the backward pass, else the arrays it saw)
             if create_graph:
-                out = _new(node.out, True, node)
-                call = args
+                rule_args = (F, g, _new(node.out, True, node), *args)
             else:
-                out = node.out
-                call = [a.data if isinstance(a, Tensor) else a for a in args]
-            grads = op.vjp_all(F, g, out, *call, **kwargs) if op.vjp_all is not None else None
+                rule_args = (F, g, node.out, *node.raw_args)  # type: ignore[misc]
+            grads = op.vjp_all(*rule_args, **kwargs) if op.vjp_all is not None else None
+            rules = op.vjps
             for i, a in enumerate(args):
                 if not isinstance(a, Tensor) or not a.requires_grad:
                     continue
                 if grads is not None:
                     ga = grads[i]
                 else:
-                    rule = op.vjps[i] if i < len(op.vjps) else None
+                    rule = rules[i] if i < len(rules) else None
                     if rule is None:
                         raise RuntimeError(f"op {op.name!r} has no gradient for argument {i}")
-                    ga = rule(F, g, out, *call, **kwargs)
+                    ga = rule(*rule_args, **kwargs)
                 if ga is None:
                     continue
-                ga = _fit(F, ga, a, create_graph)
+                # most gradients already fit their input: test that here, call _fit only if not
+                data = a.data
+                if ga.shape != data.shape or ga.dtype != data.dtype or type(ga) is not ndarray:
+                    ga = _fit(F, ga, a, create_graph)
+                if slots is not None:
+                    _capture(slots, captured, a, ga)  # type: ignore[arg-type]
                 parent = a.grad_fn
-                if targets is not None and id(a) in targets:
-                    deliver(a, ga)
-                if parent is None:
-                    if targets is None:
-                        deliver(a, ga)
-                else:
+                if parent is not None:  # made by an op: pass the gradient on to that node
                     prev = pending.get(parent)
                     pending[parent] = ga if prev is None else prev + ga
+                elif slots is None:  # a leaf
+                    _accumulate(a, ga, create_graph)
             if not retain_graph:
                 node.args = None
+                node.raw_args = None
                 node.kwargs = {}
                 node.out = None
     finally:
         _mode.enabled = previous
     return captured
+
+
+_tensor_module._run_backward = run_backward  # Tensor.backward() calls it
 
 
 @contextmanager

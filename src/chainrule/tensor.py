@@ -105,8 +105,6 @@ class Tensor:
             Record the backward pass itself, for higher-order derivatives. Implies
             ``retain_graph``.
         """
-        from chainrule.autograd import run_backward
-
         if not self.requires_grad:
             raise RuntimeError(
                 "backward() on a tensor that does not require grad: no input had "
@@ -122,14 +120,15 @@ class Tensor:
             g = xp.ones_like(self.data)
         else:
             g = gradient.data if isinstance(gradient, Tensor) else _to_array(gradient, None)
-            if g.shape != self.shape:
+            if g.shape != self.data.shape:
                 raise ValueError(
                     f"backward(): gradient has shape {g.shape} but the tensor has shape {self.shape}"
                 )
-            g = g.astype(self.dtype, copy=False)
+            if g.dtype != self.data.dtype:
+                g = g.astype(self.data.dtype)
         if create_graph:
             g = Tensor(g)
-        run_backward(self, g, retain_graph=retain_graph or create_graph, create_graph=create_graph)
+        _run_backward(self, g, retain_graph=retain_graph or create_graph, create_graph=create_graph)
 
     def detach(self) -> Tensor:
         """The same values, cut from the graph (no copy)."""
@@ -453,6 +452,8 @@ def _to_array(data: Any, dtype: Any, copy: bool = False) -> Any:
         arr = data.data
     elif isinstance(data, ndarray) or isinstance(data, numpy.ndarray):
         arr = data
+    elif isinstance(data, numpy.generic):  # a NumPy scalar keeps its dtype, as an array does
+        arr = numpy.asarray(data)
     else:
         try:
             arr = numpy.asarray(data)
@@ -510,3 +511,7 @@ def as_tensor(data: Any, dtype: Any = None) -> Tensor:
 # The op functions behind the methods above; chainrule.ops fills this in once it is loaded
 # (the ops need Tensor defined first, so tensor.py cannot import them).
 _ops: Any = None
+# The backward pass, chainrule.autograd.run_backward; filled in when that module is loaded (it
+# imports this one). Looked up here rather than imported inside backward(): an import statement
+# on every call costs more than half a microsecond.
+_run_backward: Any = None

@@ -85,10 +85,15 @@ def _pow_vjp_exponent(F, g, out, a, b):
     return F.where(positive, g * out * F.log(F.where(positive, a, 1.0)), 0.0)
 
 
-pow.defvjp(
-    lambda F, g, out, a, b: g * b * a ** (b - 1),  # ∂(a^b)/∂a = b·a^(b-1)
-    _pow_vjp_exponent,
-)
+def _pow_vjp_base(F, g, out, a, b):
+    # ∂(a^b)/∂a = b·a^(b-1); a constant exponent 0 gives 0 everywhere, also at a = 0 where
+    # a^(b-1) would be inf and 0·inf nan
+    if isinstance(b, (int, float)) and b == 0:
+        return g * 0
+    return g * b * a ** (b - 1)
+
+
+pow.defvjp(_pow_vjp_base, _pow_vjp_exponent)
 
 
 @primitive
@@ -112,12 +117,13 @@ def matmul(a, b):
 
 def _as_matrices(F, g, a, b):
     """View vectors as matrices, as matmul itself does: (k,) -> (1,k) on the left, (k,1) on the right."""
-    if a.ndim == 1:
-        a = F.expand_dims(a, 0)
-        g = F.expand_dims(g, -2)
+    # g's column axis first: for vector · vector g is 0-d, and -2 exists only once -1 does
     if b.ndim == 1:
         b = F.expand_dims(b, -1)
         g = F.expand_dims(g, -1)
+    if a.ndim == 1:
+        a = F.expand_dims(a, 0)
+        g = F.expand_dims(g, -2)
     return g, a, b
 
 

@@ -33,10 +33,11 @@ def logsumexp(x, axis=None, keepdims=False):
     return out if keepdims else xp.squeeze(out, axis=axis)
 
 
-# ∂ logsumexp/∂x = softmax(x) = exp(x - out)
+# ∂ logsumexp/∂x = softmax(x). Not exp(x - out): out is rounded at its own scale (ulp(1e4) is 1e-3
+# in float32), and that error would come back as a relative error of the probabilities.
 logsumexp.defvjp(
     lambda F, g, out, x, axis=None, keepdims=False: (
-        _expand(F, g, x.shape, axis, keepdims) * F.exp(x - _expand(F, out, x.shape, axis, keepdims))
+        _expand(F, g, x.shape, axis, keepdims) * F.softmax(x, axis=axis)
     )
 )
 

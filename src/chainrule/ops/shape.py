@@ -9,8 +9,10 @@ broadcast_to, pad and astype. Their gradients only move numbers back to where th
 
 from __future__ import annotations
 
+from chainrule import dtypes
 from chainrule.autograd import primitive, register
 from chainrule.backend import xp
+from chainrule.tensor import Tensor
 
 
 @primitive
@@ -126,11 +128,20 @@ pad.defvjp(_pad_vjp)
 
 
 @primitive
-def astype(x, dtype):
+def _astype(x, dtype):
     """A copy in ``dtype``; the gradient is cast back to the input's dtype."""
     return x.astype(dtype)
 
 
-astype.defvjp(lambda F, g, out, x, dtype: F.astype(g, x.dtype))
+_astype.defvjp(lambda F, g, out, x, dtype: F.astype(g, x.dtype))
+
+
+def astype(x, dtype):
+    """A copy in ``dtype``: differentiable between floating dtypes; an integer or boolean result
+    carries no gradient (it could never hold one)."""
+    if isinstance(x, Tensor) and not dtypes.is_floating(dtype):
+        x = x.detach()
+    return _astype(x, dtype)
+
 
 register("flatten", flatten, flatten)
