@@ -1,0 +1,434 @@
+"""Shared machinery of the scikit-learn-compatible estimators.
+
+scikit-learn is an optional extra (``pip install chainrule[sklearn]``). This module imports it
+when it is installed, and otherwise falls back to a minimal ``BaseEstimator`` (``get_params``,
+``set_params``, ``repr``) so that ``import chainrule.estimators`` always works; fitting then
+raises an ``ImportError`` that says what to install. ``import chainrule`` never imports this
+module.
+
+What lives here:
+
+- the base classes and ``ConvergenceWarning`` (scikit-learn's when available, so its test
+  suite recognises it);
+- input validation (``validate_data`` of scikit-learn, which also records ``n_features_in_``
+  and ``feature_names_in_``) and parameter checks that raise ``ValueError`` naming the
+  parameter and the value;
+- class weights;
+- :class:`FlatParameters`, which lays the parameters of a model out in one contiguous array
+  so that an optimiser step is a handful of vectorised calls, whatever the number of layers;
+- the two stochastic optimisers of scikit-learn's MLP (:class:`SklearnSGD`,
+  :class:`SklearnAdam`), with its exact update equations, on that flat array, in place.
+"""
+
+from __future__ import annotations
+
+import math
+import numbers
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+from chainrule.backend import to_numpy, xp
+from chainrule.nn import Parameter
+
+try:  # scikit-learn is optional
+    from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin
+    from sklearn.exceptions import ConvergenceWarning
+
+    HAVE_SKLEARN = True
+except ImportError:  # pragma: no cover - exercised only without scikit-learn
+    HAVE_SKLEARN = False
+
+    class ConvergenceWarning(UserWarning):  # type: ignore[no-redef]
+        """An iterative solver stopped before it converged."""
+
+    class BaseEstimator:  # type: ignore[no-redef]
+        """Stand-in for scikit-learn's BaseEstimator: parameters, cloning by hand, repr."""
+
+        @classmethod
+        def _get_param_names(cls) -> list[str]:
+            import inspect
+
+            sig = inspect.signature(cls.__init__)
+            return sorted(
+                p.name
+                for p in sig.parameters.values()
+                if p.name != "self" and p.kind != p.VAR_KEYWORD
+            )
+
+        def get_params(self, deep: bool = True) -> dict[str, Any]:
+            return {name: getattr(self, name) for name in self._get_param_names()}
+
+        def set_params(self, **params: Any) -> BaseEstimator:
+            valid = self._get_param_names()
+            for key, value in params.items():
+                if key not in valid:
+                    raise ValueError(f"invalid parameter {key!r} for {type(self).__name__}")
+                setattr(self, key, value)
+            return self
+
+        def __repr__(self) -> str:
+            args = ", ".join(f"{k}={v!r}" for k, v in self.get_params().items())
+            return f"{type(self).__name__}({args})"
+
+    class ClassifierMixin:  # type: ignore[no-redef]
+        _estimator_type = "classifier"
+
+    class RegressorMixin:  # type: ignore[no-redef]
+        _estimator_type = "regressor"
+
+
+__all__ = [
+    "HAVE_SKLEARN",
+    "BaseEstimator",
+    "ClassifierMixin",
+    "ConvergenceWarning",
+    "FlatParameters",
+    "RegressorMixin",
+    "SklearnAdam",
+    "SklearnSGD",
+    "check_choice",
+    "check_dtype",
+    "check_number",
+    "check_sample_weight",
+    "class_weight_vector",
+    "require_sklearn",
+    "validate_data",
+]
+
+INSTALL_HINT = "pip install chainrule[sklearn]"
+
+
+def require_sklearn(what: str) -> None:
+    """Raise ``ImportError`` with an install hint when scikit-learn is missing."""
+    if not HAVE_SKLEARN:  # pragma: no cover - exercised only without scikit-learn
+        raise ImportError(
+            f"{what} needs scikit-learn for input validation and label handling; install the "
+            f"optional extra with `{INSTALL_HINT}` (or `pip install scikit-learn scipy`)"
+        )
+
+
+# ----------------------------------------------------------------------------- validation
+def validate_data(estimator: Any, X: Any, y: Any = "no_validation", **kwargs: Any) -> Any:
+    """scikit-learn's ``validate_data`` (1.6+), or the estimator method of older versions.
+
+    It checks shapes and finiteness, records ``n_features_in_`` and ``feature_names_in_`` when
+    ``reset`` is True, and checks them otherwise.
+    """
+    try:
+        from sklearn.utils.validation import validate_data as _validate
+    except ImportError:  # pragma: no cover - scikit-learn < 1.6
+        return estimator._validate_data(X, y, **kwargs)
+    return _validate(estimator, X, y, **kwargs)
+
+
+def _name(estimator: Any) -> str:
+    return type(estimator).__name__
+
+
+def check_number(
+    estimator: Any,
+    name: str,
+    value: Any,
+    *,
+    kind: str = "real",
+    low: float | None = None,
+    high: float | None = None,
+    low_open: bool = False,
+    high_open: bool = False,
+    allow_inf: bool = False,
+) -> None:
+    """Raise ``ValueError`` naming ``name`` and ``value`` unless it is a number in range.
+
+    ``kind`` is 'int' (a whole number, bools excluded) or 'real'. ``allow_inf`` lets +inf pass
+    an 'int' check (``n_iter_no_change=np.inf`` means never).
+    """
+    is_int = isinstance(value, numbers.Integral) and not isinstance(value, bool)
+    is_real = isinstance(value, numbers.Real) and not isinstance(value, bool)
+    if allow_inf and is_real and value == math.inf:
+        return
+    ok = is_int if kind == "int" else is_real and not math.isnan(value)
+    what = "an integer" if kind == "int" else "a real number"
+    if ok and low is not None:
+        ok = value > low if low_open else value >= low
+    if ok and high is not None:
+        ok = value < high if high_open else value <= high
+    if not ok:
+        lo = "(" if low_open else "["
+        hi = ")" if high_open else "]"
+        bounds = f" in {lo}{'-inf' if low is None else low}, {'inf' if high is None else high}{hi}"
+        raise ValueError(f"{_name(estimator)}: {name} must be {what}{bounds}, got {value!r}")
+
+
+def check_choice(estimator: Any, name: str, value: Any, choices: Sequence[Any]) -> None:
+    """Raise ``ValueError`` naming ``name`` and ``value`` unless ``value`` is one of ``choices``."""
+    if isinstance(value, np.ndarray) or not any(
+        value is c or (type(value) is type(c) and value == c) for c in choices
+    ):
+        listed = ", ".join(repr(c) for c in choices)
+        raise ValueError(f"{_name(estimator)}: {name} must be one of {listed}; got {value!r}")
+
+
+def check_dtype(estimator: Any, value: Any) -> np.dtype:
+    """The ``dtype`` parameter as a NumPy dtype: float32 or float64, else ``ValueError``."""
+    try:
+        dt = np.dtype(value)
+    except TypeError:
+        dt = None
+    if dt not in (np.dtype(np.float32), np.dtype(np.float64)):
+        raise ValueError(f"{_name(estimator)}: dtype must be 'float32' or 'float64', got {value!r}")
+    return dt
+
+
+def class_weight_vector(
+    estimator: Any,
+    class_weight: Any,
+    classes: np.ndarray,
+    y_index: np.ndarray | None,
+    sample_weight: np.ndarray | None,
+) -> np.ndarray | None:
+    """One weight per class (in the order of ``classes``), or None for no class weighting.
+
+    'balanced' gives class k the weight Σs / (K·Σ_{y_i=k} s_i) (s the sample weights, ones
+    by default; K the number of classes present), scikit-learn's definition, so that every
+    class carries the same total weight. A dict maps class labels to weights; classes it
+    leaves out weigh 1.
+    """
+    if class_weight is None:
+        return None
+    k = len(classes)
+    if isinstance(class_weight, str) and class_weight == "balanced":
+        if y_index is None:
+            raise ValueError(
+                f"{_name(estimator)}: class_weight='balanced' is not supported by partial_fit "
+                "(the class frequencies of the whole data set are unknown); compute the weights "
+                "on the whole set and pass them as a dict"
+            )
+        counts = np.bincount(y_index, weights=sample_weight, minlength=k).astype(np.float64)
+        present = counts > 0
+        weights = np.ones(k)
+        weights[present] = counts.sum() / (present.sum() * counts[present])
+        return weights
+    if isinstance(class_weight, dict):
+        weights = np.ones(k)
+        lookup = {_key(c): i for i, c in enumerate(classes)}
+        for key, value in class_weight.items():
+            i = lookup.get(_key(key))
+            if i is None:
+                raise ValueError(
+                    f"{_name(estimator)}: class_weight has the key {key!r}, which is not a "
+                    f"class (classes: {list(classes)})"
+                )
+            check_number(estimator, f"class_weight[{key!r}]", value, low=0.0)
+            weights[i] = float(value)
+        return weights
+    raise ValueError(
+        f"{_name(estimator)}: class_weight must be None, 'balanced' or a dict mapping classes "
+        f"to weights; got {class_weight!r}"
+    )
+
+
+def _key(label: Any) -> Any:
+    """A hashable, type-normalised class label (numpy scalars compare as Python ones)."""
+    return label.item() if isinstance(label, np.generic) else label
+
+
+def check_sample_weight(estimator: Any, sample_weight: Any, n_samples: int) -> np.ndarray | None:
+    """``sample_weight`` as a float64 array of shape (n_samples,), non-negative and finite."""
+    if sample_weight is None:
+        return None
+    from sklearn.utils.validation import _check_sample_weight
+
+    sw = _check_sample_weight(sample_weight, np.empty((n_samples, 0)), dtype=np.float64)
+    if not np.all(np.isfinite(sw)):
+        raise ValueError(f"{_name(estimator)}: sample_weight must be finite")
+    if np.any(sw < 0):
+        raise ValueError(
+            f"{_name(estimator)}: sample_weight must be non-negative, got min {sw.min()!r}"
+        )
+    if n_samples and not sw.sum() > 0:
+        raise ValueError(f"{_name(estimator)}: sample_weight sums to 0; give some sample weight")
+    return sw
+
+
+# ----------------------------------------------------------------------------- flat parameters
+class FlatParameters:
+    """The parameters of a model, re-bound to views of one contiguous array.
+
+    After ``FlatParameters(params)``, each ``p.data`` is a view into :attr:`flat` (in the
+    order given), so a whole optimiser step, an L2 penalty or a copy of the best weights is a
+    single vectorised call instead of one per tensor. Values are copied in; the module keeps
+    working as before (its layers read ``p.data``).
+
+    Parameters
+    ----------
+    params : sequence of Parameter
+        Put the weights that carry an L2 penalty first, and pass their number as ``n_weights``.
+    dtype : dtype
+        The dtype of the flat array (the parameters are cast to it).
+    n_weights : int
+        How many of ``params`` (from the start) are penalised weights.
+
+    Attributes
+    ----------
+    flat : array
+        All parameters, concatenated (each raveled in C order).
+    grad : array
+        A buffer of the same shape for the flattened gradient.
+    weights : array
+        ``flat[:n]``, the view of the penalised weights (n their total size).
+    """
+
+    def __init__(self, params: Sequence[Parameter], dtype: Any, n_weights: int) -> None:
+        self.params = list(params)
+        sizes = [int(p.data.size) for p in self.params]
+        self.flat = xp.empty(sum(sizes), dtype=dtype)
+        self.grad = xp.empty_like(self.flat)
+        offset = 0
+        self.n_weight_values = sum(sizes[:n_weights])
+        for p, size in zip(self.params, sizes):
+            view = self.flat[offset : offset + size].reshape(p.data.shape)
+            view[...] = p.data
+            p.data = view
+            offset += size
+        self.weights = self.flat[: self.n_weight_values]
+        self.grad_weights = self.grad[: self.n_weight_values]
+
+    def gather(self, grads: Sequence[Any]) -> Any:
+        """Copy per-parameter gradient arrays (in parameter order) into :attr:`grad`."""
+        xp.concatenate([g.reshape(-1) for g in grads], out=self.grad)
+        return self.grad
+
+    def squared_norm(self) -> float:
+        """Σw² over the penalised weights."""
+        w = self.weights
+        return float(xp.dot(w, w))
+
+
+# ----------------------------------------------------------------------------- optimisers
+class SklearnSGD:
+    """scikit-learn's MLP ``SGDOptimizer``, in place on one flat array.
+
+    v ← μv − η·g, then θ ← θ + v, or with Nesterov momentum θ ← θ + μv − η·g. The learning
+    rate η follows ``lr_schedule``: 'constant'; 'invscaling' (η = η₀ / (t + 1)^power_t after
+    each epoch, t the number of samples seen); 'adaptive' (divided by 5 each time the
+    stopping rule fires, until it falls below 1e-6).
+
+    These differ from :class:`chainrule.optim.SGD` (PyTorch's equations) when the learning
+    rate changes during training, since scikit-learn folds η into the velocity.
+    """
+
+    def __init__(
+        self,
+        size: int,
+        dtype: Any,
+        learning_rate_init: float,
+        lr_schedule: str,
+        momentum: float,
+        nesterov: bool,
+        power_t: float,
+    ) -> None:
+        self.learning_rate_init = float(learning_rate_init)
+        self.learning_rate = float(learning_rate_init)
+        self.lr_schedule = lr_schedule
+        self.momentum = float(momentum)
+        self.nesterov = bool(nesterov)
+        self.power_t = float(power_t)
+        self.velocity = xp.zeros(size, dtype=dtype)
+        self._tmp = xp.empty(size, dtype=dtype)
+
+    def step(self, theta: Any, grad: Any) -> None:
+        """One in-place update of ``theta`` from ``grad``."""
+        v, tmp, mu, lr = self.velocity, self._tmp, self.momentum, self.learning_rate
+        xp.multiply(grad, lr, out=tmp)
+        v *= mu
+        v -= tmp  # v = μv − ηg
+        if self.nesterov:
+            theta -= tmp
+            xp.multiply(v, mu, out=tmp)
+            theta += tmp  # θ += μv − ηg
+        else:
+            theta += v
+
+    def iteration_ends(self, time_step: int) -> None:
+        if self.lr_schedule == "invscaling":
+            self.learning_rate = self.learning_rate_init / (time_step + 1) ** self.power_t
+
+    def trigger_stopping(self, msg: str, verbose: bool) -> bool:
+        """Whether to stop; with 'adaptive', divide the learning rate by 5 instead (once > 1e-6)."""
+        if self.lr_schedule != "adaptive":
+            if verbose:
+                print(msg + " Stopping.")
+            return True
+        if self.learning_rate <= 1e-6:
+            if verbose:
+                print(msg + " Learning rate too small. Stopping.")
+            return True
+        self.learning_rate /= 5.0
+        if verbose:
+            print(msg + f" Setting learning rate to {self.learning_rate:f}")
+        return False
+
+
+class SklearnAdam:
+    """scikit-learn's MLP ``AdamOptimizer``, in place on one flat array.
+
+    m ← β₁m + (1−β₁)g, v ← β₂v + (1−β₂)g², θ ← θ − η·√(1−β₂ᵗ)/(1−β₁ᵗ) · m / (√v + ε).
+
+    The ε sits outside the bias correction of v, as in scikit-learn (PyTorch's Adam, in
+    :class:`chainrule.optim.Adam`, divides √v by √(1−β₂ᵗ) first).
+    """
+
+    def __init__(
+        self,
+        size: int,
+        dtype: Any,
+        learning_rate_init: float,
+        beta_1: float,
+        beta_2: float,
+        epsilon: float,
+    ) -> None:
+        self.learning_rate_init = float(learning_rate_init)
+        self.learning_rate = float(learning_rate_init)
+        self.beta_1 = float(beta_1)
+        self.beta_2 = float(beta_2)
+        self.epsilon = float(epsilon)
+        self.t = 0
+        self.m = xp.zeros(size, dtype=dtype)
+        self.v = xp.zeros(size, dtype=dtype)
+        self._tmp = xp.empty(size, dtype=dtype)
+
+    def step(self, theta: Any, grad: Any) -> None:
+        """One in-place update of ``theta`` from ``grad``."""
+        b1, b2, m, v, tmp = self.beta_1, self.beta_2, self.m, self.v, self._tmp
+        self.t += 1
+        xp.multiply(grad, 1.0 - b1, out=tmp)
+        m *= b1
+        m += tmp
+        xp.multiply(grad, grad, out=tmp)
+        tmp *= 1.0 - b2
+        v *= b2
+        v += tmp
+        self.learning_rate = (
+            self.learning_rate_init * math.sqrt(1.0 - b2**self.t) / (1.0 - b1**self.t)
+        )
+        xp.sqrt(v, out=tmp)
+        tmp += self.epsilon
+        xp.divide(m, tmp, out=tmp)
+        tmp *= self.learning_rate
+        theta -= tmp
+
+    def iteration_ends(self, time_step: int) -> None:
+        pass
+
+    def trigger_stopping(self, msg: str, verbose: bool) -> bool:
+        if verbose:
+            print(msg + " Stopping.")
+        return True
+
+
+def as_numpy(a: Any, dtype: Any = None) -> np.ndarray:
+    """A host NumPy array (optionally cast), for returning results to scikit-learn."""
+    out = to_numpy(a)
+    return out if dtype is None else out.astype(dtype, copy=False)
