@@ -804,3 +804,12 @@ def test_cast_to_integer_carries_no_gradient():
     for i in (x.astype(cr.int64), cr.astype(x, "int32"), x.astype(bool)):
         assert not i.requires_grad and i.grad_fn is None
     np.testing.assert_array_equal(cr.astype(x, "int32").numpy(), [1, -2])
+
+
+def test_std_gradient_is_zero_where_the_spread_is_zero():
+    x = cr.tensor([[1.5, 1.5, 1.5], [1.0, 2.0, 3.0]], dtype=cr.float64, requires_grad=True)
+    cr.std(x, axis=1).sum().backward()
+    np.testing.assert_array_equal(x.grad.numpy()[0], [0.0, 0.0, 0.0])
+    np.testing.assert_allclose(
+        x.grad.numpy()[1], np.array([-1.0, 0.0, 1.0]) / np.std([1.0, 2.0, 3.0]) / 3
+    )

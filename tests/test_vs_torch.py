@@ -306,11 +306,6 @@ def test_var_std_ddof(name: str, ddof: int) -> None:
     _check_grads(out_c, out_t, [cx], [tx], 4, name)
 
 
-@pytest.mark.xfail(
-    reason="chainrule's std gradient at std = 0 is nan with a RuntimeWarning "
-    "(ops/reductions.py _std_vjp divides by out); torch gives 0",
-    strict=False,
-)
 def test_std_gradient_at_zero_spread() -> None:
     x = np.array([[1.5, 1.5, 1.5], [1.0, 2.0, 3.0]])
     cx, tx = _leaf_pair(x)

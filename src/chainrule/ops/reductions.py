@@ -39,13 +39,15 @@ def _axes(axis, ndim):
 
 def _expand(F, g, shape, axis, keepdims):
     """Reinsert the reduced axes of ``g`` (size 1) so it broadcasts against ``shape``."""
-    if keepdims or (axis is None and g.ndim == len(shape)):
+    if keepdims or axis is None:  # a full reduction gives a 0-d g, which broadcasts as it is
         return g
     axes = _axes(axis, len(shape))
     return F.reshape(g, tuple(1 if i in axes else n for i, n in enumerate(shape)))
 
 
 def _count(shape, axis):
+    if axis is None:
+        return math.prod(shape)
     return math.prod(shape[i] for i in _axes(axis, len(shape)))
 
 
@@ -160,8 +162,11 @@ def std(x, axis=None, ddof=0, keepdims=False):
 
 def _std_vjp(F, g, out, x, axis=None, ddof=0, keepdims=False):
     centred = x - F.mean(x, axis=axis, keepdims=True)
-    scale = _expand(F, g / out, x.shape, axis, keepdims) / (_count(x.shape, axis) - ddof)
-    return scale * centred  # ∂σ/∂x = (x - μ) / ((n - ddof)·σ)
+    # ∂σ/∂x = (x - μ) / ((n - ddof)·σ); where σ = 0 every x equals μ, so the gradient is 0
+    spread = out > 0
+    g_over_sigma = F.where(spread, g / F.where(spread, out, 1.0), 0.0)
+    scale = _expand(F, g_over_sigma, x.shape, axis, keepdims) / (_count(x.shape, axis) - ddof)
+    return scale * centred
 
 
 std.defvjp(_std_vjp)

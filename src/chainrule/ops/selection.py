@@ -44,8 +44,8 @@ def maximum(a, b):
 
 
 maximum.defvjp(
-    lambda F, g, out, a, b: g * ((a > b) + 0.5 * (a == b)),
-    lambda F, g, out, a, b: g * ((b > a) + 0.5 * (a == b)),
+    lambda F, g, out, a, b: F.where(a == b, g * 0.5, g * (a > b)),
+    lambda F, g, out, a, b: F.where(a == b, g * 0.5, g * (b > a)),
 )
 
 
@@ -56,8 +56,8 @@ def minimum(a, b):
 
 
 minimum.defvjp(
-    lambda F, g, out, a, b: g * ((a < b) + 0.5 * (a == b)),
-    lambda F, g, out, a, b: g * ((b < a) + 0.5 * (a == b)),
+    lambda F, g, out, a, b: F.where(a == b, g * 0.5, g * (a < b)),
+    lambda F, g, out, a, b: F.where(a == b, g * 0.5, g * (b < a)),
 )
 
 
