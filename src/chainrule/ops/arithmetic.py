@@ -104,15 +104,18 @@ def matmul(a, b):
     >>> cr.matmul(cr.ones((2, 3)), cr.ones(3)).tolist()
     [3.0, 3.0]
     """
-    if a.ndim == 0 or b.ndim == 0:
-        raise ValueError("matmul needs operands with at least one dimension; use * for scalars")
-    ka = a.shape[-1]
-    kb = b.shape[-2] if b.ndim > 1 else b.shape[0]
-    if ka != kb:
+    try:
+        return xp.matmul(a, b)
+    except ValueError:  # explain the mismatch only when there is one: the check costs time
+        if a.ndim == 0 or b.ndim == 0:
+            raise ValueError(
+                "matmul needs operands with at least one dimension; use * for scalars"
+            ) from None
+        ka = a.shape[-1]
+        kb = b.shape[-2] if b.ndim > 1 else b.shape[0]
         raise ValueError(
             f"inner dimensions differ: {a.shape} @ {b.shape} (a has {ka} columns, b has {kb} rows)"
-        )
-    return xp.matmul(a, b)
+        ) from None
 
 
 def _as_matrices(F, g, a, b):
@@ -128,12 +131,16 @@ def _as_matrices(F, g, a, b):
 
 
 def _matmul_vjp_a(F, g, out, a, b):
+    if a.ndim == 2 and b.ndim == 2:  # the common case, without the vector bookkeeping
+        return g @ b.T  # operators and .T work on arrays and Tensors alike
     g2, _a2, b2 = _as_matrices(F, g, a, b)
     ga = F.matmul(g2, F.swapaxes(b2, -1, -2))  # ∂L/∂A = ∂L/∂C · Bᵀ
     return F.squeeze(ga, -2) if a.ndim == 1 else ga
 
 
 def _matmul_vjp_b(F, g, out, a, b):
+    if a.ndim == 2 and b.ndim == 2:
+        return a.T @ g
     g2, a2, _b2 = _as_matrices(F, g, a, b)
     gb = F.matmul(F.swapaxes(a2, -1, -2), g2)  # ∂L/∂B = Aᵀ · ∂L/∂C
     return F.squeeze(gb, -1) if b.ndim == 1 else gb
