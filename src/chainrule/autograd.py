@@ -34,6 +34,8 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
+import numpy
+
 from chainrule import tensor as _tensor_module
 from chainrule.backend import ndarray, xp
 from chainrule.tensor import Tensor
@@ -185,6 +187,11 @@ class Node:
         return f"<{self.op.name}>"
 
 
+# While chainrule.compile records a step: called as hook(op, args, raw_args, kwargs, result) by
+# every primitive and non-differentiable op. None otherwise (one global lookup per op).
+_trace_hook: Callable | None = None
+
+
 def _new(data: Any, requires_grad: bool, node: Node | None) -> Tensor:
     t = Tensor.__new__(Tensor)
     t.data = data
@@ -200,6 +207,19 @@ def _shapes(args: tuple) -> str:
         shape = getattr(a, "shape", None)
         parts.append(str(tuple(shape)) if shape is not None else repr(a))
     return ", ".join(parts)
+
+
+# Constants that need converting before a forward sees them: NumPy scalars (which would upcast
+# float32 where a Python scalar does not) and, on a GPU backend, host arrays.
+_HOST_CONSTANTS: tuple[type, ...] = (
+    (numpy.generic,) if xp is numpy else (numpy.generic, numpy.ndarray)
+)
+
+
+def _constant(a: Any) -> Any:
+    if isinstance(a, numpy.generic):
+        return a.item()  # a NumPy scalar must not upcast, just as a Python one
+    return xp.asarray(a)
 
 
 def primitive(forward: Callable) -> Callable:
@@ -221,8 +241,8 @@ def primitive(forward: Callable) -> Callable:
                 raw.append(a.data)
                 if a.requires_grad:
                     track = True
-            elif isinstance(a, xp.generic):
-                raw.append(a.item())  # a NumPy scalar must not upcast, just as a Python one
+            elif isinstance(a, _HOST_CONSTANTS):
+                raw.append(_constant(a))
             else:
                 raw.append(a)
         try:
@@ -234,8 +254,12 @@ def primitive(forward: Callable) -> Callable:
         if type(out) is not ndarray:
             out = xp.asarray(out)
         if track and _mode.enabled:
-            return _new(out, True, Node(op, args, raw, kwargs, out))
-        return _new(out, False, None)
+            result = _new(out, True, Node(op, args, raw, kwargs, out))
+        else:
+            result = _new(out, False, None)
+        if _trace_hook is not None:  # chainrule.compile is recording a step
+            _trace_hook(op, args, raw, kwargs, result)
+        return result
 
     def defvjp(*rules: Callable | None) -> None:
         op.vjps = rules
@@ -256,13 +280,24 @@ def primitive(forward: Callable) -> Callable:
 def nondifferentiable(forward: Callable) -> Callable:
     """Wrap a raw forward whose result carries no gradient (argmax, sign, comparisons)."""
     name = forward.__name__.lstrip("_")
+    op = Op(name, forward)
 
     def apply(*args: Any, **kwargs: Any) -> Tensor:
-        raw = [a.data if isinstance(a, Tensor) else a for a in args]
+        raw = [
+            a.data
+            if isinstance(a, Tensor)
+            else _constant(a)
+            if isinstance(a, _HOST_CONSTANTS)
+            else a
+            for a in args
+        ]
         out = forward(*raw, **kwargs)
         if type(out) is not ndarray:
             out = xp.asarray(out)
-        return _new(out, False, None)
+        result = _new(out, False, None)
+        if _trace_hook is not None:
+            _trace_hook(op, args, raw, kwargs, result)
+        return result
 
     apply.__name__ = apply.__qualname__ = name
     apply.__doc__ = forward.__doc__

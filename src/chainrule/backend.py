@@ -51,9 +51,14 @@ def to_numpy(a: Any) -> numpy.ndarray:
     return xp.asnumpy(a)  # pragma: no cover - needs a GPU
 
 
-def default_rng(seed: Any = None) -> Any:
-    """A random generator of the active backend (``numpy.random.Generator`` or CuPy's)."""
-    return xp.random.default_rng(seed)
+def default_rng(seed: Any = None) -> numpy.random.Generator:
+    """A NumPy random generator, on the host, whatever the backend.
+
+    Random numbers are drawn on the host and moved to the device with ``xp.asarray``, so one
+    seed gives the same weights, shuffles and dropout masks on NumPy and on CuPy (their own
+    generators produce different streams); the draws are a small part of any training step.
+    """
+    return numpy.random.default_rng(seed)
 
 
 # Abramowitz & Stegun 7.1.26: |error| < 1.5e-7, used only when scipy is not installed.

@@ -37,7 +37,7 @@ __all__ = [
 
 
 class Generator:
-    """A seeded source of random numbers (wraps the backend's ``default_rng``).
+    """A seeded source of random numbers: NumPy's generator on the host, results on the backend.
 
     >>> a = Generator(42).normal((3,))
     >>> b = Generator(42).normal((3,))
@@ -61,7 +61,7 @@ class Generator:
         out = self.rng.random(shape, dtype=gen_dt)
         if low != 0.0 or high != 1.0:
             out = out * (high - low) + low
-        return out.astype(dt, copy=False)
+        return xp.asarray(out.astype(dt, copy=False))
 
     def normal(self, shape: tuple, mean: float = 0.0, std: float = 1.0, dtype: Any = None) -> Any:
         """A raw array of normal samples."""
@@ -70,15 +70,15 @@ class Generator:
         out = self.rng.standard_normal(shape, dtype=gen_dt)
         if mean != 0.0 or std != 1.0:
             out = out * std + mean
-        return out.astype(dt, copy=False)
+        return xp.asarray(out.astype(dt, copy=False))
 
     def integers(self, low: int, high: int, shape: tuple) -> Any:
         """A raw int64 array of integers in [low, high)."""
-        return self.rng.integers(low, high, shape)
+        return xp.asarray(self.rng.integers(low, high, shape))
 
     def permutation(self, n: int) -> Any:
         """A random permutation of ``range(n)``."""
-        return self.rng.permutation(n)
+        return xp.asarray(self.rng.permutation(n))
 
     def __repr__(self) -> str:
         return f"Generator(seed={self.seed})"

@@ -35,6 +35,15 @@ def _as_float64(a: Any) -> Any:
     return a
 
 
+def _unravel(flat: int, shape: tuple[int, ...]) -> tuple[int, ...]:
+    """The multi-index of element ``flat`` in C order (host arithmetic, for the error message)."""
+    index = []
+    for n in reversed(shape):
+        flat, i = divmod(flat, n)
+        index.append(i)
+    return tuple(reversed(index))
+
+
 def gradcheck(
     f: Callable,
     *inputs: Any,
@@ -85,7 +94,7 @@ def gradcheck(
             numeric = (plus - minus) / (2 * eps)
             got = float(a_flat[j])
             if not abs(got - numeric) <= atol + rtol * abs(numeric):
-                index = tuple(int(n) for n in xp.unravel_index(j, x.shape)) if x.shape else ()
+                index = _unravel(j, x.shape)
                 raise GradcheckError(
                     f"gradient mismatch for input {i} at index {index}: analytic {got:.10g}, "
                     f"numeric {numeric:.10g} (difference {abs(got - numeric):.3g}, "

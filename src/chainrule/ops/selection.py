@@ -64,6 +64,8 @@ minimum.defvjp(
 @primitive
 def where(condition, a, b):
     """``a`` where ``condition`` holds, else ``b`` (with broadcasting)."""
+    if isinstance(condition, bool):  # a rule may pass a Python bool; CuPy wants an array
+        condition = xp.asarray(condition)
     return xp.where(condition, a, b)
 
 
