@@ -12,7 +12,7 @@ $(BIN)/python:
 	$(BIN)/python -m pip install -q --upgrade pip
 
 $(STAMP_DEMO): pyproject.toml | $(BIN)/python
-	$(BIN)/python -m pip install -q -e .
+	$(BIN)/python -m pip install -q -e ".[demo]"
 	touch $@
 
 $(STAMP_DEV): pyproject.toml | $(BIN)/python
@@ -20,7 +20,7 @@ $(STAMP_DEV): pyproject.toml | $(BIN)/python
 	touch $@
 
 demo: $(STAMP_DEMO)
-	$(BIN)/python examples/first_networks.py
+	$(BIN)/chainrule demo
 
 test: $(STAMP_DEV)
 	$(BIN)/ruff check .

@@ -273,10 +273,17 @@ def render(report: dict[str, Any], fmt: str = "text") -> str:
     )
     head = f"Backpropagation through a {'-'.join(map(str, net['layers']))} {net['activation']} network, loss {net['loss']}, one example"
     lines = [("# " if md else "") + head, ""]
-    lines.append(f"x = {_fmt(report['x'])}, y = {_fmt(report['y'])}, L = {report['loss']:.6f}")
-    lines.append(f"Local Jacobians ∂u/∂x: {jac_note}.")
-    lines.append("Each step applies the chain rule: ∂L/∂x = ∂u/∂x · ∂L/∂u.")
-    lines.append("")
+    intro = [
+        f"x = {_fmt(report['x'])}, y = {_fmt(report['y'])}, L = {report['loss']:.6f}",
+        f"Local Jacobians ∂u/∂x: {jac_note}.",
+        "Each step applies the chain rule: ∂L/∂x = ∂u/∂x · ∂L/∂u.",
+    ]
+    for line in intro:  # separate paragraphs in markdown, consecutive lines in text
+        lines.append(line)
+        if md:
+            lines.append("")
+    if not md:
+        lines.append("")
     for s in report["steps"]:
         lines.append(("## " if md else "== ") + s["equation"] + ("" if md else " =="))
         bullet = "- " if md else "  "

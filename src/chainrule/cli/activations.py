@@ -1,0 +1,47 @@
+"""``chainrule activations``: plot activation functions φ(x) and their derivatives φ′(x).
+
+The derivatives come from chainrule's own backward rules (:func:`chainrule.viz.activations`).
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+from typing import Any
+
+from chainrule.cli import _common as C
+
+__all__ = ["add_parser", "run"]
+
+
+def add_parser(sub: Any) -> argparse.ArgumentParser:
+    """Register ``activations`` on the subcommand table ``sub``."""
+    p = sub.add_parser(
+        "activations",
+        help="plot activation functions and their derivatives",
+        description="Plot each activation φ(x) beside its derivative φ′(x) (by autodiff).",
+    )
+    p.add_argument(
+        "--names",
+        help="comma-separated activations (default sigmoid, tanh, relu, leaky_relu, elu, gelu, "
+        "softplus)",
+    )
+    p.add_argument("--out", metavar="DIR", default="runs/activations", help="where the PNG goes")
+    p.set_defaults(run=run)
+    return p
+
+
+def run(args: argparse.Namespace) -> int:
+    """Plot and print where the figure went."""
+    from chainrule import nn
+
+    names = (
+        None if args.names is None else C.parse_names(args.names, "--names", nn.activation_names())
+    )
+    C.require_matplotlib("chainrule activations")
+    from chainrule import viz
+
+    path = Path(args.out) / "activations.png"
+    viz.activations(names, path)
+    print(f"plot written to {path}")
+    return 0
