@@ -29,6 +29,7 @@ from typing import Any
 
 import numpy as np
 
+from chainrule._atomic import atomic_write_text
 from chainrule.autograd import no_grad
 from chainrule.backend import to_numpy, xp
 from chainrule.tensor import Tensor
@@ -569,13 +570,6 @@ def _message(exc: BaseException) -> str:
 
 
 # ----------------------------------------------------------------------------- files
-def atomic_write_text(path: str | os.PathLike[str], text: str) -> None:
-    """Write a text file through a temporary file and a rename (never half-written)."""
-    from chainrule.train.history import atomic_write_text as write
-
-    write(path, text)
-
-
 def write_json(path: str | os.PathLike[str], obj: Any) -> None:
     """Write ``obj`` as indented JSON, atomically (NaN written as ``NaN``, as Python reads it)."""
     atomic_write_text(path, json.dumps(obj, indent=2, ensure_ascii=False) + "\n")

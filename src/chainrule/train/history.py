@@ -15,10 +15,10 @@ import io
 import math
 import numbers
 import os
-import tempfile
 from collections.abc import Iterator, Mapping
-from pathlib import Path
 from typing import Any
+
+from chainrule._atomic import atomic_write_text
 
 __all__ = ["STOP_REASONS", "History", "atomic_write_text", "higher_is_better"]
 
@@ -49,36 +49,6 @@ def higher_is_better(name: str) -> bool:
     if "loss" in base or "error" in base or base in ("mse", "mae", "rmse"):
         return False
     return any(base == k or base.endswith("_" + k) or base.startswith(k) for k in _HIGHER_IS_BETTER)
-
-
-def atomic_write_text(path: str | os.PathLike, text: str) -> None:
-    """Write ``text`` to ``path`` through a temporary file in the same folder and a rename.
-
-    A reader never sees a half-written file, and a crash mid-write leaves the old file intact.
-
-    >>> import tempfile, pathlib
-    >>> with tempfile.TemporaryDirectory() as d:
-    ...     p = pathlib.Path(d) / "a.txt"
-    ...     atomic_write_text(p, "hi\\n")
-    ...     p.read_text()
-    'hi\\n'
-    """
-    target = Path(path)
-    folder = target.parent if str(target.parent) else Path(".")
-    folder.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=folder)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as f:
-            f.write(text)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, target)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise
 
 
 class History(Mapping[str, list]):

@@ -13,10 +13,11 @@ from __future__ import annotations
 import importlib.util
 import os
 import re
-import secrets
 import sys
 from pathlib import Path
 from typing import Any
+
+from chainrule._atomic import atomic_open
 
 __all__ = ["DPI", "colors", "finish", "new_figure", "require_matplotlib", "save_figure"]
 
@@ -84,21 +85,8 @@ def save_figure(fig: Any, path: str | os.PathLike, dpi: int = DPI) -> Path:
             f"cannot save a figure as {target.name!r}: unknown format {fmt!r} "
             f"(use one of {', '.join(sorted(supported))})"
         )
-    folder = target.parent
-    folder.mkdir(parents=True, exist_ok=True)
-    tmp = folder / f".{target.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp"
-    try:
-        with open(tmp, "xb") as f:  # exclusive create; permissions follow the umask
-            fig.savefig(f, format=fmt, dpi=dpi)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, target)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise
+    with atomic_open(target, "wb") as f:
+        fig.savefig(f, format=fmt, dpi=dpi)
     return target
 
 
