@@ -734,13 +734,14 @@ class _BaseMLP(BaseEstimator):
         raise NotImplementedError
 
     def _target_array(self, Y: Any, y_index: Any, dtype: Any) -> Any:
-        raise NotImplementedError
+        # the regression targets, or the classifier's 0/1 indicator matrix (as scikit-learn uses)
+        return xp.asarray(Y, dtype=dtype)
 
     def _stratify_labels(self, y_labels: Any) -> Any:
         return None
 
     def _validation_target(self, y_labels: Any, idx: np.ndarray) -> Any:
-        raise NotImplementedError
+        return np.asarray(y_labels)[idx]
 
     def _score_outputs(self, out: np.ndarray, y_val: Any, sw_val: Any) -> float:
         raise NotImplementedError
@@ -1026,16 +1027,10 @@ default='relu'
         else:
             self.out_activation_ = "logistic"
 
-    def _target_array(self, Y: Any, y_index: Any, dtype: Any) -> Any:
-        return xp.asarray(Y, dtype=dtype)  # the 0/1 indicator matrix, as scikit-learn uses
-
     def _stratify_labels(self, y_labels: Any) -> Any:
         if self._label_binarizer.y_type_ == "multilabel-indicator":
             return None
         return np.asarray(y_labels)
-
-    def _validation_target(self, y_labels: Any, idx: np.ndarray) -> Any:
-        return np.asarray(y_labels)[idx]
 
     def _score_outputs(self, out: np.ndarray, y_val: Any, sw_val: Any) -> float:
         from sklearn.metrics import accuracy_score
@@ -1271,12 +1266,6 @@ intercepts_, n_features_in_, feature_names_in_, n_iter_, n_layers_, n_outputs_, 
     def _set_outputs(self, Y: Any) -> None:
         self.n_outputs_ = Y.shape[1]
         self.out_activation_ = "exp" if self.loss == "poisson" else "identity"
-
-    def _target_array(self, Y: Any, y_index: Any, dtype: Any) -> Any:
-        return xp.asarray(Y, dtype=dtype)
-
-    def _validation_target(self, y_labels: Any, idx: np.ndarray) -> Any:
-        return np.asarray(y_labels)[idx]
 
     def _score_outputs(self, out: np.ndarray, y_val: Any, sw_val: Any) -> float:
         from sklearn.metrics import r2_score

@@ -198,6 +198,13 @@ class Dropout(Module):
         return f"p={self.p}"
 
 
+def _scale_and_shift(shape: Any, dt: Any) -> tuple[Parameter, Parameter]:
+    """A normalisation layer's weight (ones) and bias (zeros), neither weight-decayed."""
+    weight = Parameter(xp.ones(shape, dtype=dt), regularize=False)
+    bias = Parameter(xp.zeros(shape, dtype=dt), regularize=False)
+    return weight, bias
+
+
 class BatchNorm1d(Module):
     """Batch normalisation over (N, C) or (N, C, L) inputs, with running statistics for eval."""
 
@@ -218,11 +225,9 @@ class BatchNorm1d(Module):
         self.affine = affine
         self.track_running_stats = track_running_stats
         if affine:
-            self.weight = Parameter(xp.ones(num_features, dtype=dt), regularize=False)
-            self.bias = Parameter(xp.zeros(num_features, dtype=dt), regularize=False)
+            self.weight, self.bias = _scale_and_shift(num_features, dt)
         else:
-            self.weight = None
-            self.bias = None
+            self.weight = self.bias = None
         if track_running_stats:
             self.register_buffer("running_mean", xp.zeros(num_features, dtype=dt))
             self.register_buffer("running_var", xp.ones(num_features, dtype=dt))
@@ -289,11 +294,9 @@ class LayerNorm(Module):
         self.eps = eps
         self.elementwise_affine = elementwise_affine
         if elementwise_affine:
-            self.weight = Parameter(xp.ones(shape, dtype=dt), regularize=False)
-            self.bias = Parameter(xp.zeros(shape, dtype=dt), regularize=False)
+            self.weight, self.bias = _scale_and_shift(shape, dt)
         else:
-            self.weight = None
-            self.bias = None
+            self.weight = self.bias = None
 
     def forward(self, x: Tensor) -> Tensor:
         return F.layer_norm(x, self.normalized_shape, self.weight, self.bias, self.eps)

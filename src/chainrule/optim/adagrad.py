@@ -84,15 +84,7 @@ class Adagrad(Optimizer):
 
     def _validate(self, group: dict[str, Any]) -> None:
         super()._validate(group)
-        if group["lr_decay"] < 0.0:
-            raise ValueError(f"invalid lr_decay: {group['lr_decay']} (must be >= 0)")
-        if group["initial_accumulator_value"] < 0.0:
-            raise ValueError(
-                f"invalid initial_accumulator_value: {group['initial_accumulator_value']} "
-                "(must be >= 0)"
-            )
-        if group["eps"] < 0.0:
-            raise ValueError(f"invalid eps: {group['eps']} (must be >= 0)")
+        self._check_nonnegative(group, "lr_decay", "initial_accumulator_value", "eps")
 
     def _init_state(self, p: Tensor, group: dict[str, Any]) -> dict[str, Any]:
         return {"step": 0, "sum": xp.full_like(p.data, group["initial_accumulator_value"])}

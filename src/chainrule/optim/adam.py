@@ -95,8 +95,7 @@ class Adam(Optimizer):
         beta1, beta2 = group["betas"]
         if not (0.0 <= beta1 < 1.0 and 0.0 <= beta2 < 1.0):
             raise ValueError(f"invalid betas: {group['betas']} (each must be in [0, 1))")
-        if group["eps"] < 0.0:
-            raise ValueError(f"invalid eps: {group['eps']} (must be >= 0)")
+        self._check_nonnegative(group, "eps")
 
     def _init_state(self, p: Tensor, group: dict[str, Any]) -> dict[str, Any]:
         state: dict[str, Any] = {

@@ -46,6 +46,11 @@ def _check_optimizer(optimizer: Any) -> None:
         raise TypeError(f"a scheduler needs an Optimizer, got {type(optimizer).__name__}")
 
 
+def _copy_state(state: dict[str, Any], leave_out: str | None = None) -> dict[str, Any]:
+    """A copy of a scheduler's state, its lists copied too, without the key ``leave_out``."""
+    return {k: list(v) if isinstance(v, list) else v for k, v in state.items() if k != leave_out}
+
+
 class LRScheduler:
     """Base class of the epoch-based schedulers: the lr is a function of the step count.
 
@@ -141,11 +146,7 @@ class LRScheduler:
         >>> sched.state_dict()["last_epoch"]
         1
         """
-        return {
-            k: list(v) if isinstance(v, list) else v
-            for k, v in self.__dict__.items()
-            if k != "optimizer"
-        }
+        return _copy_state(self.__dict__, leave_out="optimizer")
 
     def load_state_dict(self, state_dict: dict[str, Any]) -> None:
         """Restore the state saved by :meth:`state_dict` (load the optimiser's state too).
@@ -164,9 +165,7 @@ class LRScheduler:
         >>> b.get_last_lr()
         [0.25]
         """
-        self.__dict__.update(
-            {k: list(v) if isinstance(v, list) else v for k, v in state_dict.items()}
-        )
+        self.__dict__.update(_copy_state(state_dict))
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}(last_epoch={self.last_epoch}, lr={self._last_lr})"
@@ -625,11 +624,7 @@ class ReduceLROnPlateau:
         >>> s.state_dict()["best"], s.state_dict()["num_bad_epochs"]
         (2.5, 0)
         """
-        return {
-            k: list(v) if isinstance(v, list) else v
-            for k, v in self.__dict__.items()
-            if k != "optimizer"
-        }
+        return _copy_state(self.__dict__, leave_out="optimizer")
 
     def load_state_dict(self, state_dict: dict[str, Any]) -> None:
         """Restore the state saved by :meth:`state_dict` (load the optimiser's state too).
@@ -646,9 +641,7 @@ class ReduceLROnPlateau:
         >>> b.best
         2.5
         """
-        self.__dict__.update(
-            {k: list(v) if isinstance(v, list) else v for k, v in state_dict.items()}
-        )
+        self.__dict__.update(_copy_state(state_dict))
 
     def __repr__(self) -> str:
         return (

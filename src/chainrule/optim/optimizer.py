@@ -164,6 +164,13 @@ class Optimizer:
         if group.get("weight_decay", 0.0) < 0.0:
             raise ValueError(f"invalid weight_decay: {group['weight_decay']} (must be >= 0)")
 
+    @staticmethod
+    def _check_nonnegative(group: dict[str, Any], *names: str) -> None:
+        """Raise ValueError naming the first of the options ``names`` that is negative."""
+        for name in names:
+            if group[name] < 0.0:
+                raise ValueError(f"invalid {name}: {group[name]} (must be >= 0)")
+
     # ------------------------------------------------------------------ stepping
     def zero_grad(self, set_to_none: bool = True) -> None:
         """Clear the gradient of every parameter.

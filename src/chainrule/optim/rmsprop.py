@@ -95,10 +95,7 @@ class RMSprop(Optimizer):
         super()._validate(group)
         if not 0.0 <= group["alpha"] <= 1.0:
             raise ValueError(f"invalid alpha: {group['alpha']} (must be in [0, 1])")
-        if group["eps"] < 0.0:
-            raise ValueError(f"invalid eps: {group['eps']} (must be >= 0)")
-        if group["momentum"] < 0.0:
-            raise ValueError(f"invalid momentum: {group['momentum']} (must be >= 0)")
+        self._check_nonnegative(group, "eps", "momentum")
 
     def _init_state(self, p: Tensor, group: dict[str, Any]) -> dict[str, Any]:
         state: dict[str, Any] = {"step": 0, "square_avg": xp.zeros_like(p.data)}
