@@ -704,3 +704,20 @@ def test_method_wrappers_match_numpy():
     assert (t > 3.0).any() and not (t > 6.0).any() and (t > 0.0).all()
     np.testing.assert_allclose(t.clip(2.0, 5.0).numpy(), data.clip(2.0, 5.0))
     np.testing.assert_allclose(t.matmul(t.T).numpy(), data @ data.T)
+
+
+def test_no_grad_and_enable_grad_work_as_bare_decorators():
+    w = cr.ones(2, requires_grad=True)
+
+    @cr.no_grad
+    def doubled(t):
+        return t * 2
+
+    @cr.enable_grad
+    def tracked(t):
+        return t * 2
+
+    assert doubled(w).requires_grad is False
+    with cr.no_grad():
+        assert tracked(w).requires_grad is True
+    assert cr.is_grad_enabled()

@@ -79,9 +79,11 @@ class set_grad_enabled:
         _mode.enabled = self.prev.pop()
 
     def __call__(self, fn: Callable) -> Callable:
+        mode = self.mode
+
         @functools.wraps(fn)
         def wrapper(*args: Any, **kwargs: Any) -> Any:
-            with self.__class__(self.mode):
+            with set_grad_enabled(mode):
                 return fn(*args, **kwargs)
 
         return wrapper
@@ -90,39 +92,44 @@ class set_grad_enabled:
 class no_grad(set_grad_enabled):
     """Record no graph: for evaluation and for updating weights in place.
 
+    Use it as ``with no_grad():``, or as a decorator, ``@no_grad()`` or ``@no_grad``.
+
     >>> import chainrule as cr
     >>> w = cr.ones(2, requires_grad=True)
     >>> with cr.no_grad():
     ...     y = w * 2
     >>> y.requires_grad
     False
+    >>> @cr.no_grad
+    ... def evaluate(w):
+    ...     return w * 2
+    >>> evaluate(w).requires_grad
+    False
     """
 
-    def __init__(self) -> None:
+    def __new__(cls, fn: Callable | None = None) -> Any:
+        self = super().__new__(cls)
+        if fn is None:
+            return self
+        self.__init__()
+        return self(fn)  # bare @no_grad: decorate straight away
+
+    def __init__(self, fn: Callable | None = None) -> None:
         super().__init__(False)
-
-    def __call__(self, fn: Callable) -> Callable:
-        @functools.wraps(fn)
-        def wrapper(*args: Any, **kwargs: Any) -> Any:
-            with no_grad():
-                return fn(*args, **kwargs)
-
-        return wrapper
 
 
 class enable_grad(set_grad_enabled):
-    """Record the graph again inside a ``no_grad`` block."""
+    """Record the graph again inside a ``no_grad`` block (also ``@enable_grad``)."""
 
-    def __init__(self) -> None:
+    def __new__(cls, fn: Callable | None = None) -> Any:
+        self = super().__new__(cls)
+        if fn is None:
+            return self
+        self.__init__()
+        return self(fn)
+
+    def __init__(self, fn: Callable | None = None) -> None:
         super().__init__(True)
-
-    def __call__(self, fn: Callable) -> Callable:
-        @functools.wraps(fn)
-        def wrapper(*args: Any, **kwargs: Any) -> Any:
-            with enable_grad():
-                return fn(*args, **kwargs)
-
-        return wrapper
 
 
 # ----------------------------------------------------------------------------- namespaces
