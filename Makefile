@@ -32,7 +32,7 @@ format: $(STAMP_DEV)
 	$(BIN)/ruff check --fix .
 
 bench: $(STAMP_DEV)
-	$(BIN)/python benchmarks/op_overhead.py
+	$(BIN)/python benchmarks/suite.py
 
 clean:
 	rm -rf $(VENV) build dist runs .pytest_cache .ruff_cache .hypothesis

@@ -19,6 +19,7 @@ from chainrule import (
 )
 from chainrule.autograd import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
 from chainrule.checkpoint import load, save
+from chainrule.compile import compile
 from chainrule.creation import (
     Generator,
     arange,
@@ -61,6 +62,7 @@ __all__ = [
     "as_tensor",
     "backend",
     "bool_",
+    "compile",
     "default_dtype",
     "enable_grad",
     "float16",

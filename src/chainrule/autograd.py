@@ -29,6 +29,8 @@ tensor([2., 4.], dtype=float32)
 from __future__ import annotations
 
 import functools
+import heapq
+import itertools
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -163,6 +165,9 @@ class Op:
         self.vjp_all: Callable | None = None
 
 
+_node_counter = itertools.count()
+
+
 class Node:
     """One recorded call of a primitive: what ``Tensor.grad_fn`` points to.
 
@@ -172,7 +177,7 @@ class Node:
     drops them afterwards unless asked to retain the graph.
     """
 
-    __slots__ = ("args", "kwargs", "op", "out", "raw_args")
+    __slots__ = ("args", "kwargs", "op", "out", "raw_args", "seq")
 
     def __init__(self, op: Op, args: tuple, raw_args: list, kwargs: dict, out: Any) -> None:
         self.op = op
@@ -180,6 +185,9 @@ class Node:
         self.raw_args: list | None = raw_args
         self.kwargs = kwargs
         self.out = out
+        # creation order: every node is made after the nodes of its inputs, so processing in
+        # decreasing ``seq`` visits each node after all of its consumers (see run_backward)
+        self.seq = -next(_node_counter)
 
     @property
     def name(self) -> str:
@@ -314,50 +322,12 @@ def nondifferentiable(forward: Callable) -> Callable:
 
 
 # ----------------------------------------------------------------------------- backward
-def _reads_only_leaves(node: Node) -> bool:
-    """True when no input of ``node`` was made by another op (all are leaves or constants)."""
-    for a in node.args:  # type: ignore[union-attr]
-        if isinstance(a, Tensor) and a.grad_fn is not None:
-            return False
-    return True
-
-
-def _toposort(root: Node) -> list[Node]:
-    """Nodes reachable from ``root``, each after every node that consumes it.
-
-    Iterative depth-first search, so a chain of 100,000 ops does not hit the recursion limit. A
-    node is placed after every node it reads from (post-order); reversing that puts each consumer
-    before its inputs. A node counts as visited when it is expanded, not when it is pushed: in
-    ``a + exp(a)`` the node of ``a`` is pushed by ``+`` first, but must wait until ``exp`` has
-    been expanded, or ``a`` would be processed before ``exp`` has passed it its gradient.
-    """
-    if root.args is not None and _reads_only_leaves(root):
-        return [root]  # e.g. a one-op graph: nothing to sort
-    order: list[Node] = []
-    visited: set[Node] = set()
-    stack: list[tuple[Node, bool]] = [(root, False)]
-    while stack:
-        node, expanded = stack.pop()
-        if expanded:
-            order.append(node)  # every input of node is placed by now
-            continue
-        if node in visited:  # reached again through another consumer, and already placed
-            continue
-        visited.add(node)
-        if node.args is None:
-            raise RuntimeError(
-                f"trying to backward through the graph a second time (at op {node.op.name!r}): "
-                "its saved values were freed after the first backward. Pass retain_graph=True "
-                "to the first backward() if you need to call it twice."
-            )
-        stack.append((node, True))
-        for a in node.args:
-            if isinstance(a, Tensor):
-                parent = a.grad_fn
-                if parent is not None and parent not in visited:
-                    stack.append((parent, False))
-    order.reverse()
-    return order
+def _freed(node: Node) -> RuntimeError:
+    return RuntimeError(
+        f"trying to backward through the graph a second time (at op {node.op.name!r}): "
+        "its saved values were freed after the first backward. Pass retain_graph=True "
+        "to the first backward() if you need to call it twice."
+    )
 
 
 def _fit(F: Namespace, g: Any, like: Tensor, create_graph: bool) -> Any:
@@ -420,17 +390,24 @@ def run_backward(
             _capture(slots, captured, root, grad)  # type: ignore[arg-type]
         return captured
 
-    order = _toposort(start)
+    # Nodes are processed in reverse creation order, which is a topological order: a node is
+    # made after the nodes of its inputs, so all of its consumers come before it. A heap of the
+    # nodes that have received a gradient so far yields them in that order, without a separate
+    # sort of the graph (iterative, so a chain of 100,000 ops is fine). A node is pushed when its
+    # first gradient arrives; nodes that no gradient reaches are never visited.
     pending: dict[Node, Any] = {start: grad}  # ∂L/∂(node's output), summed over its consumers
+    heap: list[tuple[int, Node]] = [(start.seq, start)]
+    pop, push = heapq.heappop, heapq.heappush
     previous = _mode.enabled
     _mode.enabled = create_graph  # the rules record a graph only for higher-order derivatives
     try:
-        for node in order:
-            g = pending.pop(node, None)
-            if g is None:  # no gradient reached this node (its consumers' rules gave None)
-                continue
+        while heap:
+            node = pop(heap)[1]
+            g = pending.pop(node)
             op = node.op
             args = node.args
+            if args is None:
+                raise _freed(node)
             kwargs = node.kwargs
             # what every rule of this node is called with: F, g, the output, then the forward's
             # arguments (Tensors when recording the backward pass, else the arrays it saw)
@@ -449,7 +426,7 @@ def run_backward(
                     rule = rules[i] if i < len(rules) else None
                     if rule is None:
                         raise RuntimeError(f"op {op.name!r} has no gradient for argument {i}")
-                    ga = rule(*rule_args, **kwargs)
+                    ga = rule(*rule_args, **kwargs) if kwargs else rule(*rule_args)
                 if ga is None:
                     continue
                 # most gradients already fit their input: test that here, call _fit only if not
@@ -461,7 +438,11 @@ def run_backward(
                 parent = a.grad_fn
                 if parent is not None:  # made by an op: pass the gradient on to that node
                     prev = pending.get(parent)
-                    pending[parent] = ga if prev is None else prev + ga
+                    if prev is None:
+                        pending[parent] = ga
+                        push(heap, (parent.seq, parent))
+                    else:
+                        pending[parent] = prev + ga
                 elif slots is None:  # a leaf
                     _accumulate(a, ga, create_graph)
             if not retain_graph:

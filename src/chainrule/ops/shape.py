@@ -18,7 +18,7 @@ from chainrule.tensor import Tensor
 @primitive
 def reshape(x, shape):
     """The same values in a new shape (one entry may be -1)."""
-    return xp.reshape(x, shape)
+    return x.reshape(shape)  # the method: xp.reshape adds a Python-level wrapper around it
 
 
 reshape.defvjp(lambda F, g, out, x, shape: F.reshape(g, x.shape))

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from chainrule.backend import xp
+from chainrule.backend import ndarray, xp
 from chainrule.optim.optimizer import Optimizer, ParamsT
 from chainrule.tensor import Tensor
 
@@ -85,6 +85,7 @@ class SGD(Optimizer):
             "regularize_all": regularize_all,
         }
         super().__init__(params, defaults)
+        self._scratch: dict[Tensor, Any] = {}  # parameter -> its array for lr·g, reused
 
     def _validate(self, group: dict[str, Any]) -> None:
         super()._validate(group)
@@ -92,6 +93,38 @@ class SGD(Optimizer):
             raise ValueError(f"invalid momentum: {group['momentum']} (must be >= 0)")
         if group["nesterov"] and (group["momentum"] <= 0 or group["dampening"] != 0):
             raise ValueError("Nesterov momentum needs momentum > 0 and dampening = 0")
+
+    def step(self, closure: Any = None) -> Any:
+        """Update every parameter that has a gradient, in place (see ``Optimizer.step``).
+
+        Groups without momentum and weight decay, the plain ``p -= lr·g``, take a loop with the
+        per-group decisions taken once; others go through ``Optimizer.step``.
+        """
+        if closure is not None or any(
+            g["momentum"] or g["weight_decay"] or type(g["lr"]) is not float
+            for g in self.param_groups
+        ):
+            return super().step(closure)
+        state, scratch = self.state, self._scratch
+        for group in self.param_groups:
+            lr = group["lr"]
+            for p in group["params"]:
+                grad = p.grad
+                if grad is None:
+                    continue
+                g = grad.data
+                data = p.data
+                if g.shape != data.shape:
+                    raise ValueError(
+                        f"a gradient of shape {g.shape} was set on a parameter of shape {p.shape}"
+                    )
+                buf = scratch.get(p)
+                if buf is None or buf.dtype != g.dtype or buf.shape != g.shape:
+                    buf = scratch[p] = xp.empty(g.shape, dtype=g.dtype)
+                    state.setdefault(p, {})
+                xp.multiply(g, lr, out=buf)  # lr·g as in _update, into the reused array
+                xp.subtract(data, buf, out=data)
+        return None
 
     def _init_state(self, p: Tensor, group: dict[str, Any]) -> dict[str, Any]:
         # the buffer starts as a copy of the first gradient, as in PyTorch
@@ -109,4 +142,14 @@ class SGD(Optimizer):
                 dampening = group["dampening"]
                 buf += g if dampening == 0 else (1.0 - dampening) * g
             g = g + momentum * buf if group["nesterov"] else buf
-        xp.subtract(p.data, group["lr"] * g, out=p.data)
+        lr = group["lr"]
+        if type(lr) is float and type(g) is ndarray and g.shape == p.data.shape:
+            # lr·g into a scratch array kept between steps, not a new temporary each time:
+            # the same arithmetic without allocating (and page-faulting) a parameter-sized array
+            scratch = self._scratch.get(p)
+            if scratch is None or scratch.dtype != g.dtype or scratch.shape != g.shape:
+                scratch = self._scratch[p] = xp.empty(g.shape, dtype=g.dtype)
+            xp.multiply(g, lr, out=scratch)
+            xp.subtract(p.data, scratch, out=p.data)
+        else:
+            xp.subtract(p.data, lr * g, out=p.data)

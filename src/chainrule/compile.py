@@ -1,0 +1,971 @@
+"""``chainrule.compile``: record one training step, then replay it without the framework around it.
+
+An eager step pays, for every op, for a Tensor, a graph Node and the engine's bookkeeping, and
+for every ``backward()`` the walk over the graph. On a tiny network that Python overhead is most of
+the step. ``compile(step_fn)`` runs the first call eagerly while recording what it does:
+
+* every primitive op (its raw forward, its arguments, its output),
+* every ``backward()`` (the nodes in order, the VJP rule of each input, where each gradient goes),
+* every ``optimizer.zero_grad()`` and ``optimizer.step()``.
+
+From that record it generates one straight-line Python function on raw arrays, and later calls
+with arguments of the same shapes and dtypes run that function instead: the same raw forwards and
+VJP rules in the same order, so the weights come out the same as eagerly, without a Tensor or a
+Node per op. Plain SGD steps are replayed as two in-place array calls per parameter into
+preallocated buffers. Arguments of another shape or dtype (the last, smaller batch of an epoch,
+a change to float64) are recorded again; past ``max_cache`` signatures the step runs eagerly.
+
+>>> import chainrule as cr
+>>> from chainrule import nn, optim
+>>> from chainrule.nn.losses import mse_loss
+>>> model = nn.mlp([3, 8, 1], "tanh", seed=0)
+>>> opt = optim.SGD(model.parameters(), lr=0.1)
+>>> @cr.compile
+... def step(x, y):
+...     opt.zero_grad()
+...     loss = mse_loss(model(x), y)
+...     loss.backward()
+...     opt.step()
+...     return loss
+>>> x, y = cr.randn(16, 3, generator=cr.Generator(0)), cr.zeros(16, 1)
+>>> first = step(x, y).item()                 # recorded (and run eagerly)
+>>> for _ in range(20):
+...     last = step(x, y).item()              # replayed
+>>> last < first, step.stats["compiles"], step.stats["replays"]
+(True, 1, 20)
+
+What a compiled step may do
+---------------------------
+The step is replayed as it was recorded, so what it does may depend only on the shapes and
+dtypes of its Tensor and array arguments (and on the values of its other arguments, which are
+part of the cache key): the usual training step, ``zero_grad`` / forward / loss / ``backward`` /
+``step``, qualifies. Python code between the ops runs only while recording: checks, logging,
+``if`` statements on shapes. Returned Tensors are detached results (values only). Refused with a
+:class:`CompileError`, when recording:
+
+* reading a tensor's value in Python (``.item()``, ``float()``, ``bool()``, ``.tolist()``,
+  ``.numpy()``): return the tensor and read it after the call;
+* in-place tensor operations (``t += 1``, ``t[i] = v``, ``t.zero_()``);
+* tensors made inside the step other than by ops (random numbers such as Dropout's masks,
+  ``cr.tensor(...)`` of new data): they would be frozen at their recorded values;
+* ``backward(create_graph=True)``, gradients with respect to a tensor that was made inside the
+  step, and ``optimizer.step(closure)``.
+
+Not detected: raw array code that changes state (``p.data -= ...``, BatchNorm's running
+statistics, gradient clipping between ``backward`` and ``step``) runs only while recording. Keep
+such steps eager. Gradient arrays (``p.grad``) are fresh each step, as eagerly; parameters must
+keep their arrays (update them in place, as optimisers and ``load_state_dict`` do). Recording
+swaps a few class attributes for the duration of the first call, so do not record from two
+threads at once.
+"""
+
+from __future__ import annotations
+
+import functools
+import heapq
+import weakref
+from collections.abc import Callable
+from typing import Any
+
+from chainrule import autograd
+from chainrule import tensor as _tensor_module
+from chainrule.autograd import RAW, _accumulate, _freed, _new
+from chainrule.backend import ndarray, xp
+from chainrule.nn.functional import _ones
+from chainrule.optim.optimizer import Optimizer
+from chainrule.optim.sgd import SGD
+from chainrule.tensor import Tensor
+
+__all__ = ["CompileError", "CompiledStep", "compile"]
+
+_SCALARS = (int, float, complex, bool, str, bytes, type(None))
+
+
+class CompileError(RuntimeError):
+    """The step does something that a recorded replay cannot reproduce."""
+
+
+def compile(step_fn: Callable | None = None, *, max_cache: int = 8) -> Any:
+    """Compile a training step: record its first call, replay it for arguments of the same kind.
+
+    Parameters
+    ----------
+    step_fn : callable
+        The step, e.g. ``zero_grad`` / forward / loss / ``backward`` / ``step``, returning the
+        loss Tensor (or a tuple, list or dict of Tensors, or None).
+    max_cache : int
+        How many argument signatures (shapes, dtypes, non-tensor values) to keep recordings of;
+        calls with further signatures run eagerly.
+
+    Returns
+    -------
+    CompiledStep
+        Call it as you would ``step_fn``. Usable as a decorator, with or without arguments.
+
+    Examples
+    --------
+    >>> import chainrule as cr
+    >>> w = cr.tensor([1.0, 2.0], requires_grad=True)
+    >>> opt = cr.optim.SGD([w], lr=0.25)
+    >>> def step(x):
+    ...     opt.zero_grad()
+    ...     loss = ((w * x) ** 2).sum()
+    ...     loss.backward()
+    ...     opt.step()
+    ...     return loss
+    >>> fast = cr.compile(step)
+    >>> [round(fast(cr.ones(2)).item(), 4) for _ in range(3)]
+    [5.0, 1.25, 0.3125]
+    >>> fast.stats
+    {'compiles': 1, 'replays': 2, 'eager': 0}
+    """
+    if step_fn is None:
+        return functools.partial(compile, max_cache=max_cache)
+    if not callable(step_fn):
+        raise TypeError(f"compile() needs a callable step, got {type(step_fn).__name__}")
+    if max_cache < 0:
+        raise ValueError(f"compile: max_cache must be >= 0, got {max_cache}")
+    return CompiledStep(step_fn, max_cache)
+
+
+class CompiledStep:
+    """A step function with recorded replays, one per argument signature (see :func:`compile`).
+
+    Attributes
+    ----------
+    stats : dict
+        ``compiles`` (recordings made), ``replays`` (calls served by a recording) and ``eager``
+        (calls run eagerly because the cache was full or an argument was not hashable).
+    """
+
+    def __init__(self, fn: Callable, max_cache: int = 8) -> None:
+        self.fn = fn
+        self.max_cache = max_cache
+        self._programs: dict[Any, _Program] = {}
+        self.stats = {"compiles": 0, "replays": 0, "eager": 0}
+        functools.update_wrapper(self, fn)
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        key = _signature(args, kwargs)
+        if key is not None:
+            program = self._programs.get(key)
+            if program is not None:
+                self.stats["replays"] += 1
+                return program.run(args, kwargs)
+        if key is None or len(self._programs) >= self.max_cache:
+            self.stats["eager"] += 1
+            return self.fn(*args, **kwargs)
+        program, result = _record(self.fn, args, kwargs)
+        self._programs[key] = program
+        self.stats["compiles"] += 1
+        return result
+
+    def reset(self) -> None:
+        """Forget every recording (the next call records again); the stats are kept."""
+        self._programs.clear()
+
+    @property
+    def sources(self) -> list[str]:
+        """The generated Python source of each recording (for inspection)."""
+        return [p.source for p in self._programs.values()]
+
+    def __repr__(self) -> str:
+        return f"<compiled {getattr(self.fn, '__qualname__', self.fn)!r}: {self.stats}>"
+
+
+def _arg_key(a: Any) -> Any:
+    if isinstance(a, Tensor):
+        d = a.data
+        return (d.shape, d.dtype, a.requires_grad)
+    if isinstance(a, ndarray):
+        return (a.shape, a.dtype)
+    if isinstance(a, _SCALARS):
+        return (type(a), a)
+    return ("id", id(a))  # a model, an optimiser...: the same object
+
+
+def _signature(args: tuple, kwargs: dict) -> Any:
+    try:
+        key = tuple([_arg_key(a) for a in args])
+        if kwargs:
+            key += tuple(sorted((k, _arg_key(v)) for k, v in kwargs.items()))
+        key += (autograd._mode.enabled,)
+        hash(key)
+    except TypeError:
+        return None
+    return key
+
+
+# ----------------------------------------------------------------------------- recording
+class _Op:
+    """One recorded primitive call."""
+
+    __slots__ = ("args", "forward", "kwargs", "name", "out")
+
+    def __init__(self, forward: Callable, name: str, args: list, kwargs: dict, out: int) -> None:
+        self.forward = forward
+        self.name = name
+        self.args = args  # specs: ("s", slot) | ("x", external) | ("c", const)
+        self.kwargs = kwargs
+        self.out = out  # slot
+
+
+class _Grad:
+    """One gradient a node's VJP rule passes on, as recorded."""
+
+    __slots__ = ("dtype", "fit", "index", "rule", "shape", "target")
+
+    def __init__(self, index, rule, fit, shape, dtype, target) -> None:
+        self.index = index
+        self.rule = rule  # None with vjp_all
+        self.fit = fit
+        self.shape = shape
+        self.dtype = dtype
+        self.target = target  # ("node", slot, first) | ("leaf", spec)
+
+
+class _Backward:
+    __slots__ = ("nodes", "root", "seed")
+
+    def __init__(self, root: int, seed: Any) -> None:
+        self.root = root
+        self.seed = seed  # ("ones",) | spec
+        self.nodes: list[tuple[_Op, Any, list[_Grad]]] = []  # (op record, vjp_all, grads)
+
+
+class _Recorder:
+    def __init__(self, args: tuple, kwargs: dict) -> None:
+        # ("op", _Op) | ("bwd", _Backward) | ("zero", ...) | ("step", ...), in program order
+        self.items: list[tuple] = []
+        self.slot_of: dict[int, int] = {}  # id(array) -> slot
+        self.ptr_of: dict[int, int] = {}  # data pointer -> slot (for views)
+        self.slot_arrays: list[Any] = []  # keeps every slot array alive while recording
+        self.slot_source: list[Any] = []  # ("arg", where, is_tensor) | ("op", _Op)
+        self.op_of_node: dict[int, _Op] = {}
+        self.externals: list[dict] = []
+        self.ext_index: dict[int, int] = {}  # id(tensor or array) -> external
+        self.consts: list[Any] = []
+        self.arg_tensors: dict[int, Any] = {}  # id(tensor) -> where, for leaves among the args
+        self.in_optimizer = False
+        for i, a in enumerate(args):
+            self._bind_arg(a, ("pos", i))
+        for k, v in kwargs.items():
+            self._bind_arg(v, ("kw", k))
+
+    # -- slots and specs
+    def _new_slot(self, array: Any, source: Any) -> int:
+        slot = len(self.slot_arrays)
+        self.slot_arrays.append(array)
+        self.slot_source.append(source)
+        self.slot_of[id(array)] = slot
+        try:
+            self.ptr_of[array.__array_interface__["data"][0]] = slot
+        except (AttributeError, KeyError, TypeError):  # pragma: no cover - other backends
+            pass
+        return slot
+
+    def _bind_arg(self, a: Any, where: tuple) -> None:
+        if isinstance(a, Tensor):
+            self.arg_tensors[id(a)] = where
+            if id(a.data) not in self.slot_of:
+                self._new_slot(a.data, ("arg", where, True))
+        elif isinstance(a, ndarray) and id(a) not in self.slot_of:
+            self._new_slot(a, ("arg", where, False))
+
+    def _const(self, value: Any) -> tuple:
+        self.consts.append(value)
+        return ("c", len(self.consts) - 1)
+
+    def _external(self, obj: Any, array: Any, is_tensor: bool) -> tuple:
+        key = id(obj)
+        j = self.ext_index.get(key)
+        if j is None:
+            j = len(self.externals)
+            self.ext_index[key] = j
+            self.externals.append(
+                {
+                    "strong": obj,
+                    "tensor": weakref.ref(obj) if is_tensor else None,
+                    "array": weakref.ref(array),
+                    "view": self._view_of(array),
+                    "is_tensor": is_tensor,
+                }
+            )
+        return ("x", j)
+
+    def _view_of(self, array: Any) -> tuple | None:
+        """(slot, shape) when ``array`` is a whole-array reshape of a slot array, else None."""
+        try:
+            ptr = array.__array_interface__["data"][0]
+        except (AttributeError, KeyError, TypeError):  # pragma: no cover
+            return None
+        slot = self.ptr_of.get(ptr)
+        if slot is None:
+            return None
+        base = self.slot_arrays[slot]
+        if (
+            base.size == array.size
+            and base.dtype == array.dtype
+            and base.flags.c_contiguous
+            and array.flags.c_contiguous
+        ):
+            return (slot, array.shape)
+        return None
+
+    def spec(self, raw: Any, arg: Any) -> tuple:
+        if isinstance(raw, ndarray):
+            slot = self.slot_of.get(id(raw))
+            if slot is not None:
+                return ("s", slot)
+            if isinstance(arg, Tensor):
+                return self._external(arg, raw, True)
+            return self._external(raw, raw, False)
+        if isinstance(raw, _SCALARS) or isinstance(raw, (tuple, frozenset, slice, type)):
+            if isinstance(raw, tuple) and any(isinstance(v, (ndarray, Tensor)) for v in raw):
+                raise CompileError("compile: an op received a tuple of arrays; not supported")
+            return self._const(raw)
+        if isinstance(raw, (list, dict)):
+            raise CompileError(
+                f"compile: an op received a {type(raw).__name__} argument; not supported"
+            )
+        return self._const(raw)  # dtypes and other immutable objects
+
+    # -- hooks
+    def on_op(self, op: Any, args: tuple, raw: list, kwargs: dict, result: Tensor) -> None:
+        specs = [self.spec(r, a) for r, a in zip(raw, args)]
+        kw = {k: self.spec(v, v) for k, v in kwargs.items()}
+        record = _Op(op.forward, op.name, specs, kw, -1)
+        record.out = self._new_slot(result.data, ("op", record))
+        if result.grad_fn is not None:
+            self.op_of_node[id(result.grad_fn)] = record
+        self.items.append(("op", record))
+
+    def on_backward(
+        self,
+        root: Tensor,
+        grad: Any,
+        retain_graph: bool = False,
+        create_graph: bool = False,
+        inputs: Any = None,
+    ) -> Any:
+        if create_graph or inputs is not None:
+            raise CompileError(
+                "compile: backward(create_graph=True) and gradients with respect to chosen "
+                "inputs are not supported in a compiled step"
+            )
+        start = root.grad_fn
+        root_slot = self.slot_of.get(id(root.data))
+        if start is None or root_slot is None:
+            raise CompileError("compile: backward() from a tensor not computed inside the step")
+        if id(grad) in self.slot_of:
+            seed: Any = ("s", self.slot_of[id(grad)])
+        elif (
+            grad.shape == root.data.shape
+            and grad.dtype == root.data.dtype
+            and bool((grad == 1).all())
+        ):
+            seed = ("ones",)
+        else:
+            seed = self._external(grad, grad, False)
+        record = _Backward(root_slot, seed)
+        self.items.append(("bwd", record))
+        # the engine's first-order backward (autograd.run_backward), step by step, recorded:
+        # the same order (a heap on creation order), the same rules, the same sums
+        pending: dict[Any, Any] = {start: grad}
+        heap = [(start.seq, start)]
+        while heap:
+            node = heapq.heappop(heap)[1]
+            g = pending.pop(node)
+            if node.args is None:
+                raise _freed(node)
+            op_record = self.op_of_node.get(id(node))
+            if op_record is None:  # pragma: no cover - every node is made by a recorded op
+                raise CompileError(f"compile: op {node.op.name!r} was not recorded")
+            op = node.op
+            args = node.args
+            kwargs = node.kwargs
+            rule_args = (RAW, g, node.out, *node.raw_args)
+            grads = op.vjp_all(*rule_args, **kwargs) if op.vjp_all is not None else None
+            rules = op.vjps
+            recorded: list[_Grad] = []
+            for i, a in enumerate(args):
+                if not isinstance(a, Tensor) or not a.requires_grad:
+                    continue
+                rule = None
+                if grads is not None:
+                    ga = grads[i]
+                else:
+                    rule = rules[i] if i < len(rules) else None
+                    if rule is None:
+                        raise RuntimeError(f"op {op.name!r} has no gradient for argument {i}")
+                    ga = rule(*rule_args, **kwargs)
+                if ga is None:
+                    continue
+                data = a.data
+                fit = ga.shape != data.shape or ga.dtype != data.dtype or type(ga) is not ndarray
+                if fit:
+                    ga = autograd._fit(RAW, ga, a, False)
+                parent = a.grad_fn
+                if parent is not None:
+                    parent_record = self.op_of_node.get(id(parent))
+                    if parent_record is None:
+                        raise CompileError(
+                            "compile: the gradient flows into a graph built outside the step; "
+                            "detach the step's inputs"
+                        )
+                    prev = pending.get(parent)
+                    if prev is None:
+                        pending[parent] = ga
+                        heapq.heappush(heap, (parent.seq, parent))
+                    else:
+                        pending[parent] = prev + ga
+                    target: tuple = ("node", parent_record.out, prev is None)
+                else:
+                    target = ("leaf", self._leaf(a, op_record.args[i]))
+                    _accumulate(a, ga, False)
+                recorded.append(_Grad(i, rule, fit, data.shape, data.dtype, target))
+            record.nodes.append((op_record, op.vjp_all, recorded))
+            if not retain_graph:
+                node.args = None
+                node.raw_args = None
+                node.kwargs = {}
+                node.out = None
+        return None
+
+    def _leaf(self, a: Tensor, spec: tuple) -> tuple:
+        if spec[0] == "x":
+            return spec
+        where = self.arg_tensors.get(id(a))
+        if where is not None:
+            return ("arg", where)
+        raise CompileError(
+            "compile: the step asks for the gradient of a tensor it made itself "
+            "(requires_grad=True inside the step); make it outside the step or pass it in"
+        )
+
+
+def _is_plain_sgd(opt: Any) -> bool:
+    return type(opt) is SGD and all(
+        not g["momentum"] and not g["weight_decay"] and not g["nesterov"] for g in opt.param_groups
+    )
+
+
+class _Patches:
+    """Swap in the recording hooks for the duration of one call, and always swap them back."""
+
+    def __init__(self, rec: _Recorder) -> None:
+        self.rec = rec
+        self.saved: list[tuple[Any, str, Any]] = []
+
+    def _set(self, owner: Any, name: str, value: Any) -> None:
+        self.saved.append(
+            (owner, name, owner.__dict__[name] if isinstance(owner, type) else getattr(owner, name))
+        )
+        setattr(owner, name, value)
+
+    def __enter__(self) -> _Patches:
+        rec = self.rec
+        if autograd._trace_hook is not None:
+            raise CompileError("compile: a compiled step is already being recorded")
+        self._set(autograd, "_trace_hook", rec.on_op)
+        self._set(_tensor_module, "_run_backward", rec.on_backward)
+
+        def refuse(what: str) -> Callable:
+            def method(self: Any, *args: Any, **kwargs: Any) -> Any:
+                raise CompileError(
+                    f"compile: {what} inside a compiled step is not supported; "
+                    "return the tensor and read or change it after the call"
+                )
+
+            return method
+
+        for name, what in (
+            ("item", "reading a tensor's value (.item(), float(), int())"),
+            ("__bool__", "using a tensor as a truth value (if/while/bool())"),
+            ("tolist", "reading a tensor's values (.tolist())"),
+            ("numpy", "reading a tensor's values (.numpy())"),
+            ("_check_inplace", "an in-place tensor operation"),
+        ):
+            self._set(Tensor, name, refuse(what))
+
+        classes = [Optimizer]
+        i = 0
+        while i < len(classes):
+            classes.extend(classes[i].__subclasses__())
+            i += 1
+        for cls in classes:
+            if "zero_grad" in cls.__dict__:
+                self._set(cls, "zero_grad", self._zero_grad(cls.__dict__["zero_grad"]))
+            if "step" in cls.__dict__:
+                self._set(cls, "step", self._step(cls.__dict__["step"]))
+        return self
+
+    def _zero_grad(self, original: Callable) -> Callable:
+        rec = self.rec
+
+        def zero_grad(opt: Any, set_to_none: bool = True) -> None:
+            if rec.in_optimizer:  # a subclass's zero_grad calling its base class's
+                return original(opt, set_to_none)
+            rec.items.append(("zero", opt, bool(set_to_none), original))
+            rec.in_optimizer = True
+            try:
+                return original(opt, set_to_none)
+            finally:
+                rec.in_optimizer = False
+
+        return zero_grad
+
+    def _step(self, original: Callable) -> Callable:
+        rec = self.rec
+
+        def step(opt: Any, closure: Any = None) -> Any:
+            if closure is not None:
+                raise CompileError("compile: optimizer.step(closure) is not supported")
+            if rec.in_optimizer:  # a subclass's step calling its base class's
+                return original(opt)
+            rec.items.append(("step", opt, original))
+            rec.in_optimizer = True
+            try:
+                return original(opt)
+            finally:
+                rec.in_optimizer = False
+
+        return step
+
+    def __exit__(self, *exc: object) -> None:
+        for owner, name, value in reversed(self.saved):
+            setattr(owner, name, value)
+
+
+def _record(fn: Callable, args: tuple, kwargs: dict) -> tuple[_Program, Any]:
+    rec = _Recorder(args, kwargs)
+    with _Patches(rec):
+        result = fn(*args, **kwargs)
+    out_spec = _result_spec(rec, result)
+    # Decide what each external is, now that the step is over: whatever it made for itself
+    # (and did not keep) is dead by now; a live one is state the replay reads each time.
+    detached = _detach_graph(result)
+    for ext in rec.externals:
+        ext["strong"] = None
+    plan = []
+    for j, ext in enumerate(rec.externals):
+        t = ext["tensor"]() if ext["tensor"] is not None else None
+        arr = ext["array"]()
+        if t is not None:
+            plan.append(("tensor", t))
+        elif arr is not None:
+            plan.append(("array", arr))
+        elif ext["view"] is not None:
+            plan.append(("view", *ext["view"]))
+        else:
+            plan.append(("dead", j))
+    for t, node in detached:
+        t.grad_fn = node
+    program = _Program(rec, plan, out_spec, args, kwargs)
+    return program, result
+
+
+def _detach_graph(result: Any) -> list[tuple[Tensor, Any]]:
+    """Cut the returned tensors from their graphs for a moment, so only real state stays alive."""
+    found = []
+
+    def walk(v: Any) -> None:
+        if isinstance(v, Tensor):
+            if v.grad_fn is not None:
+                found.append((v, v.grad_fn))
+                v.grad_fn = None
+        elif isinstance(v, (tuple, list)):
+            for u in v:
+                walk(u)
+        elif isinstance(v, dict):
+            for u in v.values():
+                walk(u)
+
+    walk(result)
+    return found
+
+
+def _result_spec(rec: _Recorder, value: Any) -> Any:
+    if isinstance(value, Tensor):
+        slot = rec.slot_of.get(id(value.data))
+        if slot is not None:
+            return ("tensor", slot)
+        if value.grad_fn is None and value.requires_grad:
+            return ("same", rec._const(value)[1])  # a parameter, returned as it is
+        raise CompileError(
+            "compile: the step returns a tensor that no op inside it computed; return op results"
+        )
+    if isinstance(value, (tuple, list)):
+        return (type(value), [_result_spec(rec, v) for v in value])
+    if isinstance(value, dict):
+        return (dict, {k: _result_spec(rec, v) for k, v in value.items()})
+    if isinstance(value, _SCALARS):
+        return ("const", value)
+    raise CompileError(
+        f"compile: the step returns a {type(value).__name__}; return Tensors (or None)"
+    )
+
+
+# ----------------------------------------------------------------------------- code generation
+def _fit_raw(g: Any, shape: tuple, dtype: Any) -> Any:
+    """autograd._fit for a first-order backward: sum a broadcast gradient back, cast it."""
+    if g.shape != shape:
+        g = RAW.sum_to(g, shape)
+    if g.dtype != dtype:
+        g = RAW.astype(g, dtype)
+    if type(g) is not ndarray:
+        g = xp.asarray(g)
+    return g
+
+
+class _Program:
+    """The generated replay of one recorded call."""
+
+    def __init__(self, rec: _Recorder, plan: list, out_spec: Any, args: tuple, kwargs: dict):
+        self.ns: dict[str, Any] = {
+            "RAW": RAW,
+            "ndarray": ndarray,
+            "asarray": xp.asarray,
+            "ones_like": xp.ones_like,
+            "multiply": xp.multiply,
+            "subtract": xp.subtract,
+            "ACC": _accumulate,
+            "NEW": _new,
+            "FIT": _fit_raw,
+            "matmul": xp.matmul,
+            "add_reduce": xp.add.reduce,
+            "full": xp.full,
+        }
+        self.rec = rec
+        self.plan = plan
+        self.names = 0
+        self.ones: dict[str, Any] = {}  # gradient variables that hold the constant seed of ones
+        used = self._liveness(out_spec)
+        body: list[str] = []
+        bound_ext: set[int] = set()
+        # the arguments
+        for slot, src in enumerate(rec.slot_source):
+            if src[0] != "arg" or slot not in used:
+                continue
+            _, (kind, key), is_tensor = src
+            ref = f"args[{key}]" if kind == "pos" else f"kwargs[{key!r}]"
+            body.append(f"s{slot} = {ref}.data" if is_tensor else f"s{slot} = {ref}")
+        n_bwd = 0
+        for item in rec.items:
+            kind = item[0]
+            if kind == "op":
+                op = item[1]
+                if op.out not in used:
+                    continue
+                self._bind_externals(op, body, bound_ext)
+                special = _FORWARD.get(op.name)
+                lines = special(self, op) if special is not None else None
+                if lines is not None:
+                    body.extend(lines)
+                    continue
+                call = self._call(self._name(op.forward), op.args, op.kwargs)
+                body.append(f"s{op.out} = {call}")
+                if rec.slot_arrays[op.out].ndim == 0:
+                    body.append(f"s{op.out} = asarray(s{op.out})")
+            elif kind == "bwd":
+                self._backward(item[1], n_bwd, body)
+                n_bwd += 1
+            elif kind == "zero":
+                _, opt, set_to_none, original = item
+                if original is Optimizer.zero_grad and set_to_none:
+                    for group in opt.param_groups:
+                        for p in group["params"]:
+                            body.append(f"{self._name(p)}.grad = None")
+                else:
+                    body.append(f"{self._name(original)}({self._name(opt)}, {set_to_none})")
+            elif kind == "step":
+                self._optimizer_step(item[1], item[2], body)
+        body.append(f"return {self._result(out_spec)}")
+        self.source = "def _replay(args, kwargs):\n" + "\n".join("    " + b for b in body) + "\n"
+        exec(self.source, self.ns)  # our own generated code
+        self.run = self.ns["_replay"]
+        self.rec = None  # the recording itself is no longer needed
+        self.plan = None
+
+    # -- names and expressions
+    def _name(self, obj: Any) -> str:
+        self.names += 1
+        name = f"K{self.names}"
+        self.ns[name] = obj
+        return name
+
+    def _expr(self, spec: tuple) -> str:
+        kind = spec[0]
+        if kind == "s":
+            return f"s{spec[1]}"
+        if kind == "c":
+            value = self.rec.consts[spec[1]]
+            if isinstance(value, (bool, int, float, type(None))):
+                return (
+                    repr(value) if repr(value) not in ("inf", "-inf", "nan") else self._name(value)
+                )
+            return self._name(value)
+        return f"x{spec[1]}"  # an external, bound once per replay
+
+    def _call(self, fn: str, args: list, kwargs: dict) -> str:
+        parts = [self._expr(s) for s in args]
+        parts += [f"{k}={self._expr(s)}" for k, s in kwargs.items()]
+        return f"{fn}({', '.join(parts)})"
+
+    def _bind_externals(self, op: _Op, body: list[str], bound: set[int]) -> None:
+        for spec in (*op.args, *op.kwargs.values()):
+            if spec[0] != "x" or spec[1] in bound:
+                continue
+            j = spec[1]
+            bound.add(j)
+            plan = self.plan[j]
+            if plan[0] == "tensor":
+                body.append(f"x{j} = {self._name(plan[1])}.data")
+            elif plan[0] == "array":
+                body.append(f"x{j} = {self._name(plan[1])}")
+            elif plan[0] == "view":
+                body.append(f"x{j} = s{plan[1]}.reshape({plan[2]!r})")
+            else:
+                raise CompileError(
+                    f"compile: op {op.name!r} reads a tensor or array that the step made "
+                    "outside chainrule ops (random numbers, cr.tensor(...), a NumPy "
+                    "conversion); its values would be frozen. Build it with ops, pass it in "
+                    "as an argument, or keep this step eager"
+                )
+
+    def _liveness(self, out_spec: Any) -> set[int]:
+        """Slots that are read: by a later op, a backward, a view or the result."""
+        used: set[int] = set()
+
+        def use_spec(spec: tuple) -> None:
+            if spec[0] == "s":
+                used.add(spec[1])
+            elif spec[0] == "x" and self.plan[spec[1]][0] == "view":
+                used.add(self.plan[spec[1]][1])
+
+        def use_result(spec: Any) -> None:
+            if spec[0] == "tensor":
+                used.add(spec[1])
+            elif spec[0] in (tuple, list):
+                for s in spec[1]:
+                    use_result(s)
+            elif spec[0] is dict:
+                for s in spec[1].values():
+                    use_result(s)
+
+        use_result(out_spec)
+        for item in reversed(self.rec.items):
+            if item[0] == "bwd":
+                bwd = item[1]
+                used.add(bwd.root)
+                if bwd.seed[0] != "ones":
+                    use_spec(bwd.seed)
+                for op, _, _ in bwd.nodes:
+                    used.add(op.out)
+                    for s in (*op.args, *op.kwargs.values()):
+                        use_spec(s)
+            elif item[0] == "op" and item[1].out in used:
+                for s in (*item[1].args, *item[1].kwargs.values()):
+                    use_spec(s)
+        return used
+
+    # -- backward
+    def _backward(self, bwd: _Backward, e: int, body: list[str]) -> None:
+        root = bwd.root
+        if bwd.seed[0] == "ones":
+            ones = xp.ones_like(self.rec.slot_arrays[root])
+            ones.flags.writeable = False  # shared by every replay: no rule may write into it
+            self.ones[f"g{e}_{root}"] = ones
+            body.append(f"g{e}_{root} = {self._name(ones)}")
+        else:
+            body.append(f"g{e}_{root} = {self._expr(bwd.seed)}")
+        for op, vjp_all, grads in bwd.nodes:
+            args = ", ".join(self._expr(s) for s in op.args)
+            kw = "".join(f", {k}={self._expr(s)}" for k, s in op.kwargs.items())
+            head = f"RAW, g{e}_{op.out}, s{op.out}" + (f", {args}" if args else "") + kw
+            if vjp_all is not None:
+                body.append(f"rs = {self._name(vjp_all)}({head})")
+            for gr in grads:
+                special = _BACKWARD.get((op.name, gr.index)) if vjp_all is None else None
+                lines = special(self, op, f"g{e}_{op.out}") if special is not None else None
+                if lines is not None:
+                    body.extend(lines)
+                elif vjp_all is not None:
+                    body.append(f"r = rs[{gr.index}]")
+                else:
+                    body.append(f"r = {self._name(gr.rule)}({head})")
+                if gr.fit:
+                    body.append(f"r = FIT(r, {gr.shape!r}, {self._name(gr.dtype)})")
+                target = gr.target
+                if target[0] == "node":
+                    name = f"g{e}_{target[1]}"
+                    body.append(f"{name} = r" if target[2] else f"{name} = {name} + r")
+                else:
+                    body.append(f"ACC({self._leaf(target[1])}, r, False)")
+
+    def _leaf(self, spec: tuple) -> str:
+        if spec[0] == "x":
+            plan = self.plan[spec[1]]
+            if plan[0] != "tensor":
+                raise CompileError(
+                    "compile: the step asks for the gradient of a tensor it made itself"
+                )
+            return self._name(plan[1])
+        kind, key = spec[1]
+        return f"args[{key}]" if kind == "pos" else f"kwargs[{key!r}]"
+
+    # -- optimisers
+    def _optimizer_step(self, opt: Any, original: Callable, body: list[str]) -> None:
+        o = self._name(opt)
+        if not (_is_plain_sgd(opt) and original in (Optimizer.step, SGD.step)):
+            body.append(f"{self._name(original)}({o})")
+            return
+        # plain SGD: p -= lr·g, as Optimizer.step does it, with lr·g in a preallocated buffer
+        # when lr is a Python float (else the same expression as SGD._update)
+        body.append(f"if {self._name(_is_plain_sgd)}({o}):")
+        for gi, group in enumerate(opt.param_groups):
+            body.append(f"    lr = {o}.param_groups[{gi}]['lr']")
+            body.append("    fast = type(lr) is float")
+            for p in group["params"]:
+                pn = self._name(p)
+                buf = self._name(xp.empty_like(p.data))
+                body.append(f"    gr = {pn}.grad")
+                body.append("    if gr is not None:")
+                body.append("        if fast:")
+                body.append(f"            multiply(gr.data, lr, out={buf})")
+                body.append(f"            subtract({pn}.data, {buf}, out={pn}.data)")
+                body.append("        else:")
+                body.append(f"            subtract({pn}.data, lr * gr.data, out={pn}.data)")
+        body.append("else:")
+        body.append(f"    {self._name(original)}({o})")
+
+    # -- result
+    def _result(self, spec: Any) -> str:
+        kind = spec[0]
+        if kind == "tensor":
+            return f"NEW(s{spec[1]}, False, None)"
+        if kind == "same":
+            return self._name(self.rec.consts[spec[1]])
+        if kind == "const":
+            return self._name(spec[1])
+        if kind is dict:
+            return "{" + ", ".join(f"{k!r}: {self._result(s)}" for k, s in spec[1].items()) + "}"
+        inner = ", ".join(self._result(s) for s in spec[1])
+        if kind is tuple:
+            return f"({inner},)" if len(spec[1]) == 1 else f"({inner})"
+        return f"[{inner}]"
+
+
+# ----------------------------------------------------------------------------- specialisations
+# Replays of the commonest ops written out as direct array calls: the same arithmetic, in the
+# same order, as the op's forward or VJP rule (so the results are the same), without the layers
+# of Python calls around it, and writing into the arrays the rule itself allocated. Each returns
+# code lines, or None to fall back to calling the forward or the rule.
+
+
+def _static(program: _Program, spec: tuple) -> Any:
+    """The value an argument had when recorded (an array, for its shape and dtype)."""
+    kind = spec[0]
+    if kind == "s":
+        return program.rec.slot_arrays[spec[1]]
+    if kind == "c":
+        return program.rec.consts[spec[1]]
+    plan = program.plan[spec[1]]
+    if plan[0] == "tensor":
+        return plan[1].data
+    if plan[0] == "array":
+        return plan[1]
+    return None  # a view: its shape is known, but keep to the generic path
+
+
+def _floating2d(*arrays: Any) -> bool:
+    return (
+        all(isinstance(a, ndarray) and a.ndim == 2 and a.dtype.kind == "f" for a in arrays)
+        and len({a.dtype for a in arrays}) == 1
+    )
+
+
+def _linear_args(program: _Program, op: _Op) -> tuple | None:
+    if op.kwargs or len(op.args) not in (2, 3):
+        return None
+    x, w = _static(program, op.args[0]), _static(program, op.args[1])
+    b = _static(program, op.args[2]) if len(op.args) == 3 else None
+    if not _floating2d(x, w):
+        return None
+    exprs = [program._expr(a) for a in op.args]
+    return x, w, b, exprs
+
+
+def _forward_linear(program: _Program, op: _Op) -> list[str] | None:
+    found = _linear_args(program, op)
+    if found is None:
+        return None
+    _, _, b, exprs = found
+    o = f"s{op.out}"
+    lines = [f"{o} = matmul({exprs[0]}, {exprs[1]}.T)"]
+    if b is not None:
+        lines.append(f"{o} += {exprs[2]}")
+    return lines
+
+
+def _forward_mean(program: _Program, op: _Op) -> list[str] | None:
+    # a full mean of a floating array: NumPy's own float sum, divided by the count
+    if len(op.args) != 1 or any(k not in ("axis", "keepdims") for k in op.kwargs):
+        return None
+    kw = {k: program.rec.consts[v[1]] if v[0] == "c" else v for k, v in op.kwargs.items()}
+    x = _static(program, op.args[0])
+    if kw.get("axis") is not None or kw.get("keepdims") or not isinstance(x, ndarray):
+        return None
+    if x.dtype.kind != "f" or x.size == 0:
+        return None
+    return [f"s{op.out} = asarray(add_reduce({program._expr(op.args[0])}, None) / {x.size})"]
+
+
+def _backward_linear(index: int) -> Callable:
+    def emit(program: _Program, op: _Op, g: str) -> list[str] | None:
+        found = _linear_args(program, op)
+        if found is None:
+            return None
+        x, _, _, exprs = found
+        if index == 0:
+            return [f"r = matmul({g}, {exprs[1]})"]
+        if index == 1:
+            return [f"r = matmul({g}.T, {exprs[0]})"]
+        return [f"r = matmul({program._name(_ones(x.shape[0], x.dtype))}, {g})"]
+
+    return emit
+
+
+def _backward_mean(program: _Program, op: _Op, g: str) -> list[str] | None:
+    if _forward_mean(program, op) is None:
+        return None
+    x = _static(program, op.args[0])
+    if g in program.ones:  # the seed: fold g / n into a constant
+        value = program.ones[g] / x.size
+        return [f"r = full({x.shape!r}, {program._name(value)})"]
+    return [f"r = full({x.shape!r}, {g} / {x.size})"]
+
+
+def _backward_tanh(program: _Program, op: _Op, g: str) -> list[str] | None:
+    if program.rec.slot_arrays[op.out].ndim == 0:
+        return None
+    o = f"s{op.out}"  # (1 - out²)·g, as the rule computes it
+    return [f"r = multiply({o}, {o})", "subtract(1, r, out=r)", f"multiply(r, {g}, out=r)"]
+
+
+def _backward_sigmoid(program: _Program, op: _Op, g: str) -> list[str] | None:
+    if program.rec.slot_arrays[op.out].ndim == 0:
+        return None
+    o = f"s{op.out}"  # (1 - out)·out·g, as the rule computes it
+    return [f"r = subtract(1, {o})", f"multiply(r, {o}, out=r)", f"multiply(r, {g}, out=r)"]
+
+
+_FORWARD: dict[str, Callable] = {"linear": _forward_linear, "mean": _forward_mean}
+_BACKWARD: dict[tuple[str, int], Callable] = {
+    ("linear", 0): _backward_linear(0),
+    ("linear", 1): _backward_linear(1),
+    ("linear", 2): _backward_linear(2),
+    ("mean", 0): _backward_mean,
+    ("tanh", 0): _backward_tanh,
+    ("sigmoid", 0): _backward_sigmoid,
+}
