@@ -470,21 +470,21 @@ def _softmax_cross_entropy_grad(logits, g, labels, loss, weight=None, label_smoo
     """
     rows = xp.arange(logits.shape[0])
     if weight is None and not label_smoothing:
-        p = logits - xp.expand_dims(loss + logits[rows, labels], -1)  # z - logsumexp(z) <= 0
+        p = logits - (loss + logits[rows, labels])[:, None]  # z - logsumexp(z) <= 0
         xp.exp(p, out=p)
         p[rows, labels] -= 1.0
-        p *= xp.expand_dims(g, -1)
+        p *= g[:, None]
         return p
     p, _ = _shifted(logits, -1)  # a fresh array: safe to work on in place
     xp.exp(p, out=p)
     p /= xp.sum(p, axis=-1, keepdims=True)
     hit = 1.0 - label_smoothing if weight is None else (1.0 - label_smoothing) * weight[labels]
     mass = hit + label_smoothing * (1.0 if weight is None else xp.mean(weight))  # Σ_c q_c
-    p *= xp.expand_dims(mass, -1) if weight is not None else mass
+    p *= mass[:, None] if weight is not None else mass
     if label_smoothing:
         p -= (label_smoothing / p.shape[-1]) * (1.0 if weight is None else weight)
     p[rows, labels] -= hit
-    p *= xp.expand_dims(g, -1)
+    p *= g[:, None]
     return p
 
 
@@ -557,6 +557,8 @@ def _class_axis(name: str, x: Tensor, axis: int) -> int:
 
 def _classes_last(t: Tensor, axis: int) -> Tensor:
     """``t`` as a (M, C) matrix, one row per sample (and position), classes along the rows."""
+    if t.ndim == 2 and axis == 1:
+        return t  # already one row per sample: no reshape op in the graph
     if axis != t.ndim - 1:
         order = (*(i for i in range(t.ndim) if i != axis), axis)
         t = ops.transpose(t, order)
@@ -698,7 +700,8 @@ def cross_entropy(
     else:
         labels = _labels(name, t, c)
         per = _softmax_cross_entropy(logits, labels.reshape(-1), weight=w, label_smoothing=eps)
-        per = ops.reshape(per, labels.shape)
+        if per.shape != labels.shape:
+            per = ops.reshape(per, labels.shape)
         mass = None if w is None else w[labels]
     sample = _sample_weight(name, sample_weight, per.shape, x.dtype)
     return _reduce(name, per, reduction, sample, mass)
