@@ -54,7 +54,9 @@ part of the cache key): the usual training step, ``zero_grad`` / forward / loss 
 Not detected: raw array code that changes state (``p.data -= ...``, BatchNorm's running
 statistics, gradient clipping between ``backward`` and ``step``) runs only while recording. Keep
 such steps eager. Gradient arrays (``p.grad``) are fresh each step, as eagerly; parameters must
-keep their arrays (update them in place, as optimisers and ``load_state_dict`` do). Recording
+keep their arrays (update them in place, as optimisers and ``load_state_dict`` do). On the CuPy
+backend pass device arrays or Tensors: a host NumPy array is copied to the device inside each op,
+and the copy counts as made outside ops (a ``CompileError`` says so). Recording
 swaps a few class attributes for the duration of the first call, so do not record from two
 threads at once.
 """
