@@ -99,15 +99,25 @@ class History(Mapping[str, list]):
         >>> h["val_loss"]
         [nan, 0.6]
         """
+        columns = self.history
+        if columns.keys() == logs.keys():  # the usual case: the same keys as every epoch before
+            for key, value in logs.items():
+                if type(value) is not float and isinstance(value, numbers.Real):
+                    value = float(value)
+                columns[key].append(value)
+            return
         n = self.epochs
         for key, value in logs.items():
-            column = self.history.get(key)
+            column = columns.get(key)
             if column is None:
-                column = self.history[key] = [math.nan] * n
-            column.append(float(value) if isinstance(value, numbers.Real) else value)
-        for column in self.history.values():
-            if len(column) == n:  # a key missing this epoch
-                column.append(math.nan)
+                column = columns[key] = [math.nan] * n
+            if type(value) is not float and isinstance(value, numbers.Real):
+                value = float(value)
+            column.append(value)
+        if len(columns) != len(logs):  # some recorded key is missing this epoch
+            for column in columns.values():
+                if len(column) == n:
+                    column.append(math.nan)
 
     # ------------------------------------------------------------------ mapping protocol
     def __getitem__(self, key: str) -> list[Any]:
@@ -131,7 +141,7 @@ class History(Mapping[str, list]):
     @property
     def epochs(self) -> int:
         """How many epochs were completed and recorded."""
-        return max((len(c) for c in self.history.values()), default=0)
+        return max(map(len, self.history.values()), default=0)
 
     @property
     def interrupted(self) -> bool:

@@ -45,9 +45,11 @@ from chainrule.tensor import Tensor, as_tensor
 from chainrule.train._metrics import MetricFn, resolve_metrics
 from chainrule.train.callbacks import (
     Callback,
+    CSVLogger,
     EarlyStopping,
     GradientFlow,
     LRScheduler,
+    ModelCheckpoint,
     ProgressBar,
     TrainState,
 )
@@ -149,6 +151,24 @@ def _align(out: Any, yb: Tensor) -> Tensor:
             data = data.astype(out.dtype)
         return Tensor(data)
     return yb
+
+
+class _FixedBatches:
+    """An unshuffled DataLoader's batches, taken once and re-wrapped each epoch.
+
+    Without shuffling every epoch visits the same read-only views of the data (those the
+    DataLoader yields), so they are taken from it once; each epoch wraps them in fresh
+    Tensors, as the DataLoader does. This spares the loader's per-epoch set-up, which costs
+    as much as a step of a small network trained by full-batch descent.
+    """
+
+    MAX_BATCHES = 64  # views to keep (a few hundred bytes each)
+
+    def __init__(self, loader: DataLoader) -> None:
+        self.batches = [tuple(t.data for t in batch) for batch in loader]
+
+    def __iter__(self) -> Iterator[tuple[Tensor, ...]]:
+        return iter([tuple(map(Tensor, views)) for views in self.batches])
 
 
 def _chunks(X: Any, y: Any, size: int) -> Iterator[tuple[Tensor, Tensor]]:
@@ -304,8 +324,128 @@ class _Interrupts:
             signal.signal(signal.SIGINT, self._previous)
 
 
-def _all_finite(model: Any) -> bool:
-    return all(bool(xp.isfinite(p.data).all()) for p in model.parameters())
+def _finite(flat: Any) -> bool:
+    """Whether every element of a 1-d array is finite.
+
+    A finite sum proves it (an inf or a NaN makes the sum non-finite) in one reduction;
+    only a non-finite sum, which finite values can also overflow to, needs the exact test.
+    """
+    if flat.dtype.kind == "f" and math.isfinite(xp.add.reduce(flat)):
+        return True
+    return bool(xp.isfinite(flat).all())
+
+
+# built-in callbacks that do not change the weights at the end of an epoch
+_WEIGHT_NEUTRAL = (
+    CSVLogger,
+    EarlyStopping,
+    GradientFlow,
+    LRScheduler,
+    ModelCheckpoint,
+    ProgressBar,
+)
+
+
+def _overrides(cb: Callback, hook: str) -> bool:
+    """Whether ``cb`` does something at ``hook`` (the base class's hooks do nothing)."""
+    return getattr(type(cb), hook, None) is not getattr(Callback, hook) or hook in vars(cb)
+
+
+class _WeightGuard:
+    """The divergence guard's copy of the last finite weights, in arrays allocated once.
+
+    The parameters are copied, one ``concatenate`` per dtype, into a flat array (a state_dict
+    per epoch cost more than a small network's step); the buffers (BatchNorm's running
+    statistics), which a module may replace rather than update, are copied one by one.
+    ``check`` copies the current weights into a second set of arrays and tests those for
+    finiteness; when nothing can change the weights before the next epoch starts (no
+    callbacks), that copy is the next epoch's snapshot and ``save`` has nothing to do.
+    """
+
+    def __init__(self, model: Any) -> None:
+        groups: dict[Any, list[Any]] = {}
+        for p in model.parameters():
+            groups.setdefault(p.data.dtype, []).append(p)
+        self.groups = [(tuple(ps), dt) for dt, ps in groups.items()]
+        self.slots = [
+            (mod, name) for _, mod in model.named_modules() for name in list(mod._buffers)
+        ]
+        self.current = self._alloc()
+        self.spare = self._alloc()
+        try:  # whether the backend copies many arrays into one flat array in one call
+            for (ps, _), flat in zip(self.groups, self.spare[0]):
+                xp.concatenate([p.data for p in ps], axis=None, out=flat)
+            fused = True
+        except (TypeError, ValueError):  # pragma: no cover - a backend without axis=None
+            fused = False
+        self.simple = (
+            fused and len(self.groups) == 1 and self.groups[0][1].kind == "f" and not self.slots
+        )
+        self.fresh = False  # ``current`` already holds the weights as they are now
+
+    def _alloc(self) -> tuple[list[Any], list[Any]]:
+        flats = [xp.empty(sum(int(p.data.size) for p in ps), dtype=dt) for ps, dt in self.groups]
+        return flats, [None] * len(self.slots)
+
+    def _copy_into(self, into: tuple[list[Any], list[Any]], test: bool = True) -> bool:
+        """Copy the weights into ``into``; ``test``: return whether the parameters are finite."""
+        flats, saved = into
+        finite = True
+        for (ps, _), flat in zip(self.groups, flats):
+            try:
+                xp.concatenate([p.data for p in ps], axis=None, out=flat)
+            except (TypeError, ValueError):  # pragma: no cover - a backend without axis=None
+                start = 0
+                for p in ps:
+                    n = int(p.data.size)
+                    flat[start : start + n] = p.data.reshape(-1)
+                    start += n
+            if test and finite and not _finite(flat):
+                finite = False
+        if self.slots:
+            for i, (mod, name) in enumerate(self.slots):
+                b = mod._buffers.get(name)
+                s = saved[i]
+                if b is None:
+                    saved[i] = None
+                elif s is not None and s.shape == b.shape and s.dtype == b.dtype:
+                    xp.copyto(s, b)
+                else:
+                    saved[i] = xp.array(b, copy=True)
+        return finite
+
+    def save(self) -> None:
+        """Snapshot the weights as they are now (free when ``check`` just did)."""
+        if not self.fresh:
+            self._copy_into(self.current, test=False)
+        self.fresh = False
+
+    def check(self, keep: bool) -> bool:
+        """Whether every parameter is finite; ``keep``: the copy becomes the next snapshot."""
+        if self.simple:  # the usual case, spelled out: one floating dtype, no buffers
+            flat = self.spare[0][0]
+            xp.concatenate([p.data for p in self.groups[0][0]], axis=None, out=flat)
+            finite = math.isfinite(xp.add.reduce(flat)) or bool(xp.isfinite(flat).all())
+        else:
+            finite = self._copy_into(self.spare)
+        if finite and keep:
+            self.current, self.spare = self.spare, self.current
+            self.fresh = True
+        return finite
+
+    def restore(self) -> None:
+        """Put the snapshot back into the parameters (in place) and the buffers."""
+        flats, saved = self.current
+        for (ps, _), flat in zip(self.groups, flats):
+            start = 0
+            for p in ps:
+                n = int(p.data.size)
+                p.data[...] = flat[start : start + n].reshape(p.data.shape)
+                start += n
+        for (mod, name), s in zip(self.slots, saved):
+            if s is not None:
+                current = mod._buffers.get(name)
+                mod._buffers[name] = s.astype(current.dtype) if current is not None else s.copy()
 
 
 def _check_target(target: Mapping[str, float] | None) -> dict[str, float]:
@@ -529,6 +669,8 @@ def fit(
         loader = DataLoader(
             TensorDataset(Xa, ya), batch_size=batch_size, shuffle=shuffle, seed=loader_seed
         )
+        if not loader.shuffle and len(loader) <= _FixedBatches.MAX_BATCHES:
+            loader = _FixedBatches(loader)
     if validation_data is not None:
         if _is_batches(validation_data):
             val_batches = lambda: validation_data
@@ -583,6 +725,13 @@ def fit(
     deadline = None if time_limit is None else time.perf_counter() + float(time_limit)
     best_loss, no_improvement = math.inf, 0
     collect = bool(metric_fns)
+    # only the callbacks that do something at a hook are called there (per batch, it adds up)
+    begin_cbs = [c for c in cbs if _overrides(c, "on_epoch_begin")]
+    batch_cbs = [c for c in cbs if _overrides(c, "on_batch_end")]
+    guard = _WeightGuard(model)
+    # when no callback can change the weights after an epoch, the weights checked at its end
+    # are those the next epoch starts from, and the check's copy serves as its snapshot
+    keep = all(type(c) in _WEIGHT_NEUTRAL or not _overrides(c, "on_epoch_end") for c in cbs)
     model.train()
     try:
         with _quiet_floats(), _Interrupts() as interrupts:
@@ -591,12 +740,12 @@ def fit(
             for epoch in range(int(epochs)):
                 state.epoch, state.batch = epoch, 0
                 lr = float(optimizer.param_groups[0]["lr"])
-                snapshot = model.state_dict()  # finite: checked at the previous epoch's end
-                for cb in cbs:
+                guard.save()  # finite: checked at the previous epoch's end
+                for cb in begin_cbs:
                     cb.on_epoch_begin(epoch, {"lr": lr})
                 t0 = time.perf_counter()
                 total, count = 0.0, 0
-                coll = _Collector(collect)
+                coll = _Collector(True) if collect else None
                 diverged: str | None = None
                 for b, batch in enumerate(loader):
                     state.batch = b
@@ -621,10 +770,12 @@ def fit(
                     n = xb.shape[0]
                     total += value * n
                     count += n
-                    coll.add(out.data, yb.data)
-                    batch_logs = {"loss": value, "size": n}
-                    for cb in cbs:
-                        cb.on_batch_end(b, batch_logs)
+                    if coll is not None:
+                        coll.add(out.data, yb.data)
+                    if batch_cbs:
+                        batch_logs = {"loss": value, "size": n}
+                        for cb in batch_cbs:
+                            cb.on_batch_end(b, batch_logs)
                     if interrupts.requested:
                         raise KeyboardInterrupt
                     if state.stop:
@@ -632,10 +783,10 @@ def fit(
                     if deadline is not None and time.perf_counter() >= deadline:
                         state.request_stop("time_limit")
                         break
-                if diverged is None and count and not _all_finite(model):
+                if diverged is None and count and not guard.check(keep):
                     diverged = "the weights are no longer finite"
                 if diverged is not None:
-                    model.load_state_dict(snapshot)
+                    guard.restore()
                     warnings.warn(
                         f"training diverged in epoch {epoch} (0-based): {diverged}. The weights "
                         f"were restored to those at the start of epoch {epoch}. The learning "
@@ -649,8 +800,9 @@ def fit(
                 if count == 0:
                     raise ValueError("fit: an epoch had no batches (is the training data empty?)")
                 logs: dict[str, Any] = {"loss": total / count}
-                logs.update(coll.compute(metric_fns))
-                del coll
+                if coll is not None:
+                    logs.update(coll.compute(metric_fns))
+                    del coll
                 if val_batches is not None:
                     logs.update(_run_eval(model, loss_fn, val_batches(), metric_fns, dtype, "val_"))
                 logs["lr"] = lr
