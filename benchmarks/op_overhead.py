@@ -145,9 +145,8 @@ def np_matmul(x, w, g):
 
 def np_maximum(x, w, g):
     _out = np.maximum(x, w)
-    # each rule's mask is float64, so _fit casts its gradient back to float32 before the next rule
-    ga = (g * ((x > w) + 0.5 * (x == w))).astype(x.dtype)
-    gb = (g * ((w > x) + 0.5 * (x == w))).astype(w.dtype)
+    ga = np.where(x == w, g * 0.5, g * (x > w))  # ties share the gradient
+    gb = np.where(x == w, g * 0.5, g * (w > x))
     return ga, gb
 
 
@@ -162,9 +161,15 @@ def np_tanh(x, g):
 
 
 def np_sigmoid(x, g):
-    e = np.exp(-np.abs(x))
-    out = np.where(x >= 0, 1, e) / (1 + e)
-    return (g * out * (1 - out),)
+    with np.errstate(over="ignore"):
+        out = np.negative(x)
+        np.exp(out, out=out)
+    out += 1
+    np.reciprocal(out, out=out)
+    t = np.subtract(1, out)
+    t *= out
+    t *= g
+    return (t,)
 
 
 def np_relu(x, g):
@@ -174,12 +179,12 @@ def np_relu(x, g):
 
 def np_sum(x, g):
     _out = np.sum(x)
-    return (np.broadcast_to(np.reshape(g, (1,) * x.ndim), x.shape),)
+    return (np.full(x.shape, g),)
 
 
 def np_mean(x, g):
-    _out = np.mean(x)
-    return (np.broadcast_to(np.reshape(g, (1,) * x.ndim) / x.size, x.shape),)
+    _out = np.add.reduce(x, axis=None) / x.size
+    return (np.full(x.shape, g / x.size),)
 
 
 def np_reshape(x, g):
