@@ -2,7 +2,8 @@
 
 It opens the page, starts training and sees the test loss fall, switches the activation, adds
 a layer, checks that a neuron's heatmap is drawn (its pixels vary), asks for backprop on one
-point, and saves a screenshot to docs/playground.png.
+point, and saves a screenshot: into the test's temporary folder, or over docs/playground.png
+(the README's picture) when CHAINRULE_UPDATE_DOCS=1 is set.
 
 Outside CI the test skips, saying why, when Starlette, uvicorn, Playwright or Chromium is
 missing; in CI (``CI`` set) a missing Chromium is a failure, since .ci/run installs it.
@@ -35,7 +36,7 @@ ARGS = [
     "--disable-component-update",
     "--disable-sync",
 ]
-SCREENSHOT = Path(__file__).resolve().parents[1] / "docs" / "playground.png"
+DOCS_SCREENSHOT = Path(__file__).resolve().parents[1] / "docs" / "playground.png"
 
 # the spread of red values in the first hidden neuron's heatmap canvas
 NEURON_SPREAD = """() => {
@@ -93,8 +94,10 @@ def _optimise(path: Path) -> None:
     small.save(path, optimize=True)
 
 
-def test_page_trains_switches_and_draws(url):
+def test_page_trains_switches_and_draws(url, tmp_path):
     exe = _chromium()
+    update_docs = os.environ.get("CHAINRULE_UPDATE_DOCS") == "1"
+    screenshot = DOCS_SCREENSHOT if update_docs else tmp_path / "playground.png"
     errors: list[str] = []
     with sync_api.sync_playwright() as p:
         browser = p.chromium.launch(executable_path=exe, args=ARGS, headless=True)
@@ -133,9 +136,10 @@ def test_page_trains_switches_and_draws(url):
             page.wait_for_selector("#explain-body .step", timeout=10_000)
             assert "agree" in page.text_content("#explain-body")
 
-            SCREENSHOT.parent.mkdir(exist_ok=True)
-            page.screenshot(path=str(SCREENSHOT))
+            screenshot.parent.mkdir(exist_ok=True)
+            page.screenshot(path=str(screenshot))
         finally:
             browser.close()
-    _optimise(SCREENSHOT)
+    _optimise(screenshot)
+    assert screenshot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert not errors, errors
