@@ -198,6 +198,16 @@ class Dropout(Module):
         return f"p={self.p}"
 
 
+def _dtype_of(layer: Module) -> str | None:
+    """The dtype of a layer's first parameter or buffer (None when it holds no array)."""
+    for p in layer.parameters():
+        return str(p.dtype)
+    for _, b in layer.named_buffers():
+        if b is not None:
+            return str(b.dtype)
+    return None
+
+
 def _scale_and_shift(shape: Any, dt: Any) -> tuple[Parameter, Parameter]:
     """A normalisation layer's weight (ones) and bias (zeros), neither weight-decayed."""
     weight = Parameter(xp.ones(shape, dtype=dt), regularize=False)
@@ -262,11 +272,7 @@ class BatchNorm1d(Module):
             "momentum": self.momentum,
             "affine": self.affine,
             "track_running_stats": self.track_running_stats,
-            "dtype": str(
-                self.running_mean.dtype if self.running_mean is not None else self.weight.dtype
-            )
-            if (self.running_mean is not None or self.weight is not None)
-            else None,
+            "dtype": _dtype_of(self),
         }
 
     def extra_repr(self) -> str:
@@ -306,7 +312,7 @@ class LayerNorm(Module):
             "normalized_shape": list(self.normalized_shape),
             "eps": self.eps,
             "elementwise_affine": self.elementwise_affine,
-            "dtype": str(self.weight.dtype) if self.weight is not None else None,
+            "dtype": _dtype_of(self),
         }
 
     def extra_repr(self) -> str:
