@@ -491,14 +491,7 @@ def tensor(data: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
     >>> cr.tensor([0.5, 1.5], requires_grad=True)
     tensor([0.5, 1.5], dtype=float32, requires_grad=True)
     """
-    t = Tensor.__new__(Tensor)
-    t.data = _to_array(data, dtype, copy=True)
-    t.grad = None
-    t.grad_fn = None
-    t.requires_grad = False
-    if requires_grad:
-        t.requires_grad_(True)
-    return t
+    return Tensor(_to_array(data, dtype, copy=True), requires_grad=requires_grad)
 
 
 def as_tensor(data: Any, dtype: Any = None) -> Tensor:
