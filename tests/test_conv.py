@@ -277,3 +277,47 @@ def test_gradcheck_perturbs_non_contiguous_inputs():
     """Regression: a transposed input was copied F-ordered, so its perturbations were lost."""
     x = np.arange(6.0).reshape(2, 3).T + 1.0
     assert cr.gradcheck(lambda a: a**2, x)
+
+
+def test_cnn_training_memory_is_flat_over_50_epochs():
+    """Every step frees its graph, its im2col patches and its pooling choices."""
+    import tracemalloc
+
+    from chainrule import optim
+    from chainrule.nn.losses import cross_entropy
+    from chainrule.train import fit
+    from tests.test_memory import EPOCHS, _check_flat, _Probe
+
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((64, 1, 8, 8)).astype(np.float32)
+    y = rng.integers(0, 10, 64)
+    model = _lenet(1)
+    probe = _Probe()
+    tracemalloc.start()
+    try:
+        fit(model, cross_entropy, optim.SGD(model.parameters(), lr=0.01), X, y,
+            epochs=EPOCHS, batch_size=32, verbose=0, seed=0, callbacks=[probe])  # fmt: skip
+    finally:
+        tracemalloc.stop()
+    _check_flat(probe)
+
+
+def test_filters_and_feature_maps_are_drawn(tmp_path):
+    pytest.importorskip("matplotlib")
+    from chainrule.viz import feature_maps, filters
+
+    model = _lenet(0)
+    fig = filters(model, tmp_path / "filters.png")
+    images = [ax.images[0].get_array() for ax in fig.axes if ax.images]
+    assert len(images) == 6 and images[0].shape == (5, 5)
+    np.testing.assert_allclose(images[2], model[0].weight.numpy()[2, 0])
+    x = cr.randn(1, 8, 8, generator=cr.Generator(3))
+    fig = feature_maps(model, x, tmp_path / "maps.png")
+    maps = [ax.images[0].get_array() for ax in fig.axes if ax.images]
+    assert len(maps) == 7 and maps[1].shape == (8, 8)  # the input, then 6 maps after the ReLU
+    expected = np.maximum(model[0](x.reshape(1, 1, 8, 8)).numpy()[0, 1], 0)
+    np.testing.assert_allclose(maps[2], expected, rtol=1e-6)
+    for name in ("filters.png", "maps.png"):
+        assert (tmp_path / name).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    with pytest.raises(ValueError, match="no Conv2d"):
+        filters(nn.Sequential(nn.Linear(2, 2)))
