@@ -170,11 +170,18 @@ class Conv1d(_ConvNd):
 class _Pool2d(Module):
     """Pooling layers keep their arguments as given (PyTorch's reprs and configs do too)."""
 
-    def __init__(self, kernel_size: Any, stride: Any = None, padding: Any = 0) -> None:
+    def __init__(self, kernel_size: Any, stride: Any, padding: Any, ceil_mode: bool) -> None:
         super().__init__()
+        if ceil_mode:
+            raise NotImplementedError(
+                f"chainrule's {type(self).__name__} does not implement ceil_mode=True"
+            )
         self.kernel_size = kernel_size
         self.stride = kernel_size if stride is None else stride
         self.padding = padding
+
+    def config(self) -> dict[str, Any]:
+        return {k: getattr(self, k) for k in self._config_keys}
 
     def extra_repr(self) -> str:
         return f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}"
@@ -188,6 +195,8 @@ class MaxPool2d(_Pool2d):
     (1, 3, 4, 4)
     """
 
+    _config_keys = ("kernel_size", "stride", "padding", "dilation")
+
     def __init__(
         self,
         kernel_size: Any,
@@ -197,9 +206,7 @@ class MaxPool2d(_Pool2d):
         return_indices: bool = False,
         ceil_mode: bool = False,
     ) -> None:
-        super().__init__(kernel_size, stride, padding)
-        if ceil_mode:
-            raise NotImplementedError("chainrule's MaxPool2d does not implement ceil_mode=True")
+        super().__init__(kernel_size, stride, padding, ceil_mode)
         self.dilation = dilation
         self.return_indices = return_indices
 
@@ -209,22 +216,16 @@ class MaxPool2d(_Pool2d):
             return_indices=self.return_indices,
         )  # fmt: skip
 
-    def config(self) -> dict[str, Any]:
-        return {
-            "kernel_size": self.kernel_size,
-            "stride": self.stride,
-            "padding": self.padding,
-            "dilation": self.dilation,
-        }
-
 
 class AvgPool2d(_Pool2d):
     """The mean of each window (``stride`` defaults to ``kernel_size``).
 
     >>> import chainrule as cr
-    >>> AvgPool2d(2)(cr.ones((1, 3, 8, 8))).shape
+    >>> AvgPool2d(3, stride=2, padding=1)(cr.ones((1, 3, 8, 8))).shape
     (1, 3, 4, 4)
     """
+
+    _config_keys = ("kernel_size", "stride", "padding", "count_include_pad", "divisor_override")
 
     def __init__(
         self,
@@ -235,9 +236,7 @@ class AvgPool2d(_Pool2d):
         count_include_pad: bool = True,
         divisor_override: int | None = None,
     ) -> None:
-        super().__init__(kernel_size, stride, padding)
-        if ceil_mode:
-            raise NotImplementedError("chainrule's AvgPool2d does not implement ceil_mode=True")
+        super().__init__(kernel_size, stride, padding, ceil_mode)
         self.count_include_pad = count_include_pad
         self.divisor_override = divisor_override
 
@@ -246,15 +245,6 @@ class AvgPool2d(_Pool2d):
             x, self.kernel_size, self.stride, self.padding,
             count_include_pad=self.count_include_pad, divisor_override=self.divisor_override,
         )  # fmt: skip
-
-    def config(self) -> dict[str, Any]:
-        return {
-            "kernel_size": self.kernel_size,
-            "stride": self.stride,
-            "padding": self.padding,
-            "count_include_pad": self.count_include_pad,
-            "divisor_override": self.divisor_override,
-        }
 
 
 class AdaptiveAvgPool2d(Module):

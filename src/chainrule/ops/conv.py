@@ -330,14 +330,31 @@ take_rows.defvjp(lambda F, g, out, cols, rows: F.put_rows(g, rows, cols.shape[0]
 put_rows.defvjp(lambda F, g, out, _g, rows, height: F.take_rows(g, rows))
 
 
-def _pool_input(x: Tensor, name: str) -> tuple[Tensor, bool]:
-    x, unbatched = _as_batch(x, 2, name)
-    return reshape(x, (x.shape[0] * x.shape[1], 1, x.shape[2], x.shape[3])), unbatched
+def _windows(
+    input: Tensor,
+    kernel_size: Any,
+    stride: Any,
+    padding: Any,
+    dilation: Any,
+    ceil_mode: bool,
+    name: str,
+) -> tuple[Tensor, tuple, tuple, tuple, tuple]:
+    """What both poolings check and prepare: each channel as its own one-channel image.
 
-
-def _pool_output(out: Tensor, like: tuple, size: tuple, unbatched: bool) -> Tensor:
-    """One value per column (n, c, oh, ow) back to (N, C, OH, OW), or (C, OH, OW) unbatched."""
-    return reshape(out, (*like[:-2], *size))
+    Returns that (N·C, 1, H, W) input with the checked kernel, stride and padding and the output
+    shape, (N, C, OH, OW) or (C, OH, OW) for an unbatched input.
+    """
+    if ceil_mode:
+        raise NotImplementedError(f"chainrule's {name} does not implement ceil_mode=True")
+    k = _pair(kernel_size, "kernel_size", 1)
+    s = k if stride is None else _pair(stride, "stride", 1)
+    p = _pair(padding, "padding", 0)
+    if any(p[i] > k[i] // 2 for i in range(2)):
+        raise ValueError(f"padding {p} must be at most half the kernel size {k}")
+    x, _ = _as_batch(input, 2, name)
+    x = reshape(x, (x.shape[0] * x.shape[1], 1, x.shape[2], x.shape[3]))
+    *_, size = _geometry(x.shape, k, s, p, dilation)
+    return x, k, s, p, (*input.shape[:-2], *size)
 
 
 def max_pool2d(
@@ -361,31 +378,25 @@ def max_pool2d(
     tensor([[[[0., 1.],
               [0., 0.]]]], dtype=float32)
     """
-    if ceil_mode:
-        raise NotImplementedError("chainrule's max_pool2d does not implement ceil_mode=True")
-    stride = kernel_size if stride is None else stride
-    k, p = _pair(kernel_size, "kernel_size", 1), _pair(padding, "padding", 0)
-    if any(p[i] > k[i] // 2 for i in range(2)):
-        raise ValueError(f"padding {p} must be at most half the kernel size {k}")
-    shape = tuple(input.shape)
-    x, unbatched = _pool_input(input, "max_pool2d")
-    *_, size = _geometry(x.shape, k, stride, p, dilation)
-    cols = im2col(x, k, stride, p, dilation, pad_value=-math.inf)
+    x, k, s, p, out_shape = _windows(
+        input, kernel_size, stride, padding, dilation, ceil_mode, "max_pool2d"
+    )
+    cols = im2col(x, k, s, p, dilation, pad_value=-math.inf)
     rows = xp.argmax(cols.data, axis=0)  # the first maximum of each window
-    out = _pool_output(take_rows(cols, rows), shape, size, unbatched)
+    out = reshape(take_rows(cols, rows), out_shape)
     if not return_indices:
         return out
-    return out, _flat_indices(rows, shape, k, _pair(stride, "stride", 1), p, dilation, size)
+    return out, _flat_indices(rows, input.shape[-1], k, s, p, dilation, out_shape)
 
 
-def _flat_indices(rows: Any, shape: tuple, k: tuple, s: tuple, p: tuple, d: Any, size: tuple):
+def _flat_indices(rows: Any, width: int, k: tuple, s: tuple, p: tuple, d: Any, out_shape: tuple):
     """PyTorch's ``return_indices``: the winner's position in its (H, W) plane, as int64."""
     d = _pair(d, "dilation", 1)
-    oh, ow = size
+    oh, ow = out_shape[-2:]
     column = xp.arange(rows.shape[0])
     h = (column // ow) % oh * s[0] - p[0] + (rows // k[1]) * d[0]
     w = column % ow * s[1] - p[1] + (rows % k[1]) * d[1]
-    return Tensor((h * shape[-1] + w).astype(xp.int64).reshape((*shape[:-2], oh, ow)))
+    return Tensor((h * width + w).astype(xp.int64).reshape(out_shape))
 
 
 def _window_sizes(n: int, k: int, s: int, p: int, out: int) -> Any:
@@ -410,25 +421,19 @@ def avg_pool2d(
     tensor([[[[ 2.5,  4.5],
               [10.5, 12.5]]]], dtype=float32)
     """
-    if ceil_mode:
-        raise NotImplementedError("chainrule's avg_pool2d does not implement ceil_mode=True")
-    stride = kernel_size if stride is None else stride
-    k, p = _pair(kernel_size, "kernel_size", 1), _pair(padding, "padding", 0)
-    if any(p[i] > k[i] // 2 for i in range(2)):
-        raise ValueError(f"padding {p} must be at most half the kernel size {k}")
-    shape = tuple(input.shape)
-    x, unbatched = _pool_input(input, "avg_pool2d")
-    *_, size = _geometry(x.shape, k, stride, p, 1)
-    total = _sum(im2col(x, k, stride, p, 1), axis=0)
+    x, k, s, p, out_shape = _windows(
+        input, kernel_size, stride, padding, 1, ceil_mode, "avg_pool2d"
+    )
+    total = _sum(im2col(x, k, s, p, 1), axis=0)
     if divisor_override is not None:
         count: Any = float(divisor_override)
     elif count_include_pad or not any(p):
         count = float(k[0] * k[1])
     else:  # divide by the real pixels of each window only
-        s = _pair(stride, "stride", 1)
+        size = out_shape[-2:]
         per_axis = [_window_sizes(x.shape[2 + i], k[i], s[i], p[i], size[i]) for i in range(2)]
         count = xp.tile(xp.outer(*per_axis).reshape(-1), x.shape[0]).astype(x.dtype)
-    return _pool_output(total / count, shape, size, unbatched)
+    return reshape(total / count, out_shape)
 
 
 def _bins(n_in: int, n_out: int, dtype: Any) -> Any:
