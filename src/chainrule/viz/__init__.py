@@ -10,6 +10,8 @@ not import matplotlib; each function does, when called.
   gradients).
 - :func:`activations`: activation functions and their derivatives (by autodiff).
 - :func:`confusion_matrix`: an annotated heatmap.
+- :func:`filters` and :func:`feature_maps`: a CNN's first-layer filters, and what they make of
+  one input.
 
 Every function returns a ``matplotlib.figure.Figure`` (a notebook displays it), and with
 ``path=`` also saves it, as a PNG at 100 dpi, atomically (a temporary file, then a rename).
@@ -26,6 +28,7 @@ from chainrule.viz.activation_grid import activations
 from chainrule.viz.basis import basis_functions
 from chainrule.viz.boundary import decision_boundary
 from chainrule.viz.confusion import confusion_matrix
+from chainrule.viz.filters import feature_maps, filters
 from chainrule.viz.gradients import gradient_norms
 from chainrule.viz.training import loss_curves
 
@@ -34,6 +37,8 @@ __all__ = [
     "basis_functions",
     "confusion_matrix",
     "decision_boundary",
+    "feature_maps",
+    "filters",
     "gradient_norms",
     "loss_curves",
 ]
