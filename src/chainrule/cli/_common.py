@@ -21,7 +21,6 @@ import math
 import os
 import re
 import secrets
-import shutil
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -29,6 +28,7 @@ from typing import Any
 
 import numpy as np
 
+from chainrule import _atomic
 from chainrule._atomic import atomic_write_text
 from chainrule.autograd import no_grad
 from chainrule.backend import to_numpy, xp
@@ -601,17 +601,11 @@ def check_replaceable(target: Path, allowed: frozenset[str] | None, what: str) -
 
 
 def publish_dir(staged: Path, target: Path, overwrite: bool) -> None:
-    """Rename the finished ``staged`` directory to ``target``, swapping an old one out."""
-    if not os.path.lexists(target):
-        os.rename(staged, target)
-        return
-    if not overwrite:
-        raise FileExistsError(f"{target} already exists; pass --overwrite to replace it")
-    old = target.with_name(f".{target.name}.old-{secrets.token_hex(4)}")
-    os.rename(target, old)
+    """Put the finished ``staged`` directory at ``target`` (:func:`chainrule._atomic.publish_dir`:
+    locked, fsynced, and swapped atomically so ``target`` is never missing)."""
     try:
-        os.rename(staged, target)
-    except BaseException:
-        os.rename(old, target)
-        raise
-    shutil.rmtree(old, ignore_errors=True)
+        _atomic.publish_dir(staged, target, overwrite)
+    except FileExistsError as exc:
+        if overwrite:
+            raise
+        raise FileExistsError(f"{target} already exists; pass --overwrite to replace it") from exc
