@@ -222,7 +222,8 @@ def clean_orphans(target: Path, keep: Path | None = None) -> None:
     """Remove what killed saves of ``target`` left (``.NAME.tmp-*``, ``.NAME.old-*``, but not
     ``keep``), first moving a cut swap's aside copy back to ``target``. Only when no writer
     holds the lock (or this thread does)."""
-    if not (_siblings(target, "tmp") or _siblings(target, "old")):
+    stale = os.path.lexists(_lock_file(target))  # a killed writer's lock file
+    if not (stale or _siblings(target, "tmp") or _siblings(target, "old")):
         return
     with dir_lock(target, wait=False) as held:
         if not held:
