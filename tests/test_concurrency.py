@@ -77,7 +77,7 @@ def test_two_writers_and_a_reader(tmp_path):
         _, status = os.waitpid(pid, 0)
         assert os.WIFEXITED(status) and os.WEXITSTATUS(status) == 0
     w1, w2, r = (json.loads(p.read_text()) for p in reports)
-    print(f"saves {w1['saves']} + {w2['saves']}, loads complete {r['complete']}, failed 0")
+    print(f"saves {w1['saves']} + {w2['saves']}, loads {r['complete']}, failed {len(r['failed'])}")
     assert r["failed"] == []
     assert w1["saves"] > 0 and w2["saves"] > 0 and r["complete"] > 0
     assert sorted(os.listdir(tmp_path)) == ["ckpt"] + [p.name for p in reports]
