@@ -32,6 +32,7 @@ from chainrule import _atomic
 from chainrule._atomic import atomic_write_text
 from chainrule.autograd import no_grad
 from chainrule.backend import to_numpy, xp
+from chainrule.cli._run_config import check_model_outputs, check_run_metadata
 from chainrule.tensor import Tensor
 
 __all__ = [
@@ -411,6 +412,7 @@ class ModelSpec:
                 f"{where} holds a chainrule model but not a 'chainrule train' run (its metadata "
                 "lacks the task, features and scaler): load it with chainrule.load() instead"
             )
+        check_run_metadata(meta, where)
         return cls(**{k: meta[k] for k in keys})
 
     def to_metadata(self) -> dict[str, Any]:
@@ -559,7 +561,10 @@ def load_run(run_dir: str) -> tuple[Any, ModelSpec]:
         model = chainrule.load(path)
     except (ValueError, OSError) as exc:
         raise ValueError(f"cannot load the model in {run_dir!r}: {_message(exc)}") from None
-    return model, ModelSpec.from_metadata(model.checkpoint_metadata, run_dir)
+    spec = ModelSpec.from_metadata(model.checkpoint_metadata, run_dir)
+    classes = spec.classes if spec.loss == "cross_entropy" else None
+    check_model_outputs(model, len(spec.feature_names), spec.n_outputs, classes, run_dir)
+    return model, spec
 
 
 def _message(exc: BaseException) -> str:
