@@ -128,3 +128,16 @@ def test_first_save_killed_leaves_nothing_or_a_checkpoint(tmp_path):
             assert _value(path) == 3.0
         assert _leftovers(path) == []
         shutil.rmtree(path)
+
+
+def test_load_without_write_access_skips_the_cleanup(tmp_path, monkeypatch):
+    path = tmp_path / "ckpt"
+    cr.save(_model(4.0), path, metadata={"value": 4.0})
+    (tmp_path / ".ckpt.tmp-deadbeef").mkdir()  # a killed save's leftover
+
+    def read_only(target, wait):
+        raise PermissionError(13, "Permission denied", str(target))
+
+    monkeypatch.setattr(_atomic, "_try_lock", read_only)
+    assert _value(path) == 4.0
+    assert _leftovers(path) == [".ckpt.tmp-deadbeef"]

@@ -225,17 +225,20 @@ def clean_orphans(target: Path, keep: Path | None = None) -> None:
     stale = os.path.lexists(_lock_file(target))  # a killed writer's lock file
     if not (stale or _siblings(target, "tmp") or _siblings(target, "old")):
         return
-    with dir_lock(target, wait=False) as held:
-        if not held:
-            return  # a live writer's temporaries, not orphans
-        fault_point("clean")
-        aside = None if os.path.lexists(target) else _aside_copy(target)
-        if aside is not None:
-            os.rename(aside, target)
-            fsync_dir(target.parent)
-        for orphan in _siblings(target, "tmp") + _siblings(target, "old"):
-            if orphan != keep:
-                shutil.rmtree(orphan, ignore_errors=True)
+    try:
+        with dir_lock(target, wait=False) as held:
+            if not held:
+                return  # a live writer's temporaries, not orphans
+            fault_point("clean")
+            aside = None if os.path.lexists(target) else _aside_copy(target)
+            if aside is not None:
+                os.rename(aside, target)
+                fsync_dir(target.parent)
+            for orphan in _siblings(target, "tmp") + _siblings(target, "old"):
+                if orphan != keep:
+                    shutil.rmtree(orphan, ignore_errors=True)
+    except OSError:  # e.g. a reader without write access: cleaning up is best effort
+        pass
 
 
 _libc: Any = None
