@@ -3,8 +3,10 @@ leaves a path that loads, as the old checkpoint or the new one, and the next loa
 what the killed save left behind."""
 
 import os
+import random
 import shutil
 import signal
+import time
 
 import pytest
 
@@ -141,3 +143,28 @@ def test_load_without_write_access_skips_the_cleanup(tmp_path, monkeypatch):
     monkeypatch.setattr(_atomic, "_try_lock", read_only)
     assert _value(path) == 4.0
     assert _leftovers(path) == [".ckpt.tmp-deadbeef"]
+
+
+def test_writer_killed_at_random_moments(tmp_path):
+    """No hook: a writer overwriting in a loop is SIGKILLed at random times, 25 times."""
+    path = tmp_path / "ckpt"
+    cr.save(_model(0.0), path, metadata={"value": 0.0})
+    rng = random.Random(0)
+    survived = 0
+    for round_ in range(25):
+        pid = os.fork()
+        if pid == 0:  # pragma: no cover - the child: overwrite until killed
+            try:
+                value = 1000.0 * (round_ + 1)
+                while True:
+                    value += 1
+                    cr.save(_model(value), path, metadata={"value": value}, overwrite=True)
+            finally:
+                os._exit(1)
+        time.sleep(rng.uniform(0.0, 0.05))
+        os.kill(pid, signal.SIGKILL)
+        os.waitpid(pid, 0)
+        _value(path)  # loads, config and weights of one save
+        survived += 1
+        assert _leftovers(path) == []
+    assert survived == 25

@@ -17,6 +17,8 @@ from typing import Any
 
 import numpy
 
+from chainrule._threadlocal import thread_setting
+
 float16 = numpy.dtype("float16")
 float32 = numpy.dtype("float32")
 float64 = numpy.dtype("float64")
@@ -81,10 +83,5 @@ def default_dtype(dtype: Any) -> Iterator[None]:
     ...     cr.zeros(1).dtype, seen[0]
     (dtype('float64'), dtype('float32'))
     """
-    new = _floating(dtype)
-    old = getattr(_local, "dtype", None)
-    _local.dtype = new
-    try:
+    with thread_setting(_local, "dtype", _floating(dtype)):
         yield
-    finally:
-        _local.dtype = old

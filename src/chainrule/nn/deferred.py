@@ -26,6 +26,7 @@ import threading
 from collections.abc import Iterator, Mapping
 from typing import Any
 
+from chainrule._threadlocal import thread_setting
 from chainrule.backend import xp
 from chainrule.nn.module import Module
 from chainrule.nn.parameter import Parameter
@@ -38,17 +39,13 @@ _local = threading.local()
 @contextlib.contextmanager
 def no_weights() -> Iterator[None]:
     """Inside this block (in this thread), layers are built with placeholder weights."""
-    before = getattr(_local, "off", False)
-    _local.off = True
-    try:
+    with thread_setting(_local, "off", True):
         yield
-    finally:
-        _local.off = before
 
 
 def weights_drawn() -> bool:
     """False inside :func:`no_weights`: layers should neither allocate nor draw weights."""
-    return not getattr(_local, "off", False)
+    return not getattr(_local, "off", None)
 
 
 def _placeholder(shape: Any, dtype: Any) -> Any:
