@@ -112,8 +112,9 @@ def save(
         are kept (as Python's ``json`` writes and reads them), so a diverged metric never blocks a
         save.
     overwrite : bool
-        Replace an existing checkpoint at ``path``. The old directory is swapped out only after the
-        new one is complete, and only if it holds nothing but checkpoint files.
+        Replace an existing checkpoint at ``path``. The old directory is swapped with the new one
+        in one step once the new one is complete, and only if it is a chainrule checkpoint
+        (regular files with a readable chainrule ``config.json``).
 
     Returns
     -------
@@ -124,6 +125,10 @@ def save(
     ------
     FileExistsError
         ``path`` exists and ``overwrite`` is False, or it is not a checkpoint directory.
+    ValueError
+        ``path`` names no new directory (``""``, ``"."``, ``".."``).
+    TimeoutError
+        Another process kept saving to ``path`` for over two minutes.
     TypeError
         ``metadata`` or the optimiser state holds something JSON cannot represent (the message
         names the key).
@@ -330,13 +335,9 @@ def read_config(path: str | os.PathLike[str]) -> dict[str, Any]:
 
 
 def _open_files(directory: Path) -> Any:
-    """Both files of the checkpoint at ``directory``, opened from one version."""
-    try:
-        return _atomic.open_published(directory, (CONFIG_NAME, WEIGHTS_NAME))
-    except IsADirectoryError as exc:
-        raise ValueError(
-            f"{exc.filename} is not a regular file: the checkpoint is damaged"
-        ) from None
+    """Both files of the checkpoint at ``directory``, opened from one version (ValueError for
+    one that is not a regular file)."""
+    return _atomic.open_published(directory, (CONFIG_NAME, WEIGHTS_NAME))
 
 
 def _parse_config(f: IO[bytes] | None, directory: Path) -> dict[str, Any]:
