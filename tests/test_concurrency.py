@@ -115,3 +115,19 @@ def test_save_refuses_a_path_that_names_no_new_directory(tmp_path, monkeypatch, 
     with pytest.raises(ValueError, match="name a directory"):
         cr.save(_model(1.0), path)
     assert os.listdir(tmp_path) == []
+
+
+def test_two_first_saves_of_one_path_one_wins_one_file_exists(tmp_path):
+    def save_once(path, value):
+        try:
+            cr.save(_model(value), path, metadata={"value": value})
+        except FileExistsError:
+            os._exit(3)
+
+    for round_ in range(8):
+        path = tmp_path / f"ckpt{round_}"
+        pids = [_fork(save_once, path, 1.0), _fork(save_once, path, 2.0)]
+        codes = sorted(os.WEXITSTATUS(os.waitpid(pid, 0)[1]) for pid in pids)
+        assert codes == [0, 3], codes
+        assert cr.load(path).checkpoint_metadata["value"] in (1.0, 2.0)
+    assert sorted(os.listdir(tmp_path)) == [f"ckpt{i}" for i in range(8)]
