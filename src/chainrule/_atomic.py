@@ -140,8 +140,15 @@ def _siblings(target: Path, tag: str) -> list[Path]:
 
 def _aside_copy(target: Path) -> Path | None:
     """The old directory a killed fallback swap left renamed aside (the newest), if any."""
-    olds = [p for p in _siblings(target, "old") if p.is_dir() and not p.is_symlink()]
-    return max(olds, key=lambda p: p.stat().st_ctime_ns) if olds else None
+    olds = []
+    for p in _siblings(target, "old"):
+        try:
+            info = os.lstat(p)
+        except OSError:  # removed meanwhile
+            continue
+        if stat.S_ISDIR(info.st_mode):
+            olds.append((info.st_ctime_ns, p))
+    return max(olds)[1] if olds else None
 
 
 def current_dir(target: Path) -> Path:
