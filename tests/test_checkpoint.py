@@ -16,7 +16,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as hst
 
 import chainrule as cr
-from chainrule import checkpoint, nn
+from chainrule import _atomic, checkpoint, nn
 from chainrule.backend import to_numpy, xp
 
 safetensors_numpy = pytest.importorskip("safetensors.numpy")
@@ -422,6 +422,8 @@ def test_failed_swap_restores_old_checkpoint(trained, monkeypatch):
         real_rename(src, dst)
 
     monkeypatch.setattr(os, "rename", rename)
+    # the two-rename swap used where the system has no atomic exchange (renameat2)
+    monkeypatch.setattr(_atomic, "_exchange", lambda a, b: False)
     with pytest.raises(OSError, match="power cut"):
         cr.save(_rich_mlp(seed=3), path, overwrite=True)
     assert _snapshot(path) == before

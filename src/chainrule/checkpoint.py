@@ -11,7 +11,11 @@ A checkpoint is a directory holding exactly two files, and loading one never run
     under ``optimizer.state.<param index>.<name>``, in the `safetensors` format.
 
 Saving is atomic: the files are written and fsynced in a temporary directory beside the target,
-then renamed into place, so an interrupted save never leaves a half-written model at ``path``.
+then swapped into place by :func:`chainrule._atomic.publish_dir`, so that at every instant
+``path`` holds a complete checkpoint, the old one or the new one, whoever is killed or reading
+meanwhile. Concurrent saves of one path take turns (a lock file beside it); a load reads both
+files from one version. Loading checks ``config.json`` against the weights file's header before
+allocating anything, and builds the model without drawing random weights.
 Reading needs the optional ``safetensors`` package (``pip install "chainrule[io]"``).
 
 >>> import tempfile
@@ -33,20 +37,21 @@ from __future__ import annotations
 import errno
 import hashlib
 import json
+import math
 import os
 import re
-import secrets
 import shutil
-import warnings
+import stat
 from collections import OrderedDict
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 import numpy
 
-from chainrule import creation
-from chainrule.backend import default_rng, to_numpy, xp
+from chainrule import _atomic
+from chainrule.backend import to_numpy, xp
+from chainrule.nn import deferred
 from chainrule.nn.config import from_config, to_config
 from chainrule.nn.layers import Sequential
 from chainrule.nn.module import Module
@@ -107,8 +112,9 @@ def save(
         are kept (as Python's ``json`` writes and reads them), so a diverged metric never blocks a
         save.
     overwrite : bool
-        Replace an existing checkpoint at ``path``. The old directory is swapped out only after the
-        new one is complete, and only if it holds nothing but checkpoint files.
+        Replace an existing checkpoint at ``path``. The old directory is swapped with the new one
+        in one step once the new one is complete, and only if it is a chainrule checkpoint
+        (regular files with a readable chainrule ``config.json``).
 
     Returns
     -------
@@ -119,6 +125,10 @@ def save(
     ------
     FileExistsError
         ``path`` exists and ``overwrite`` is False, or it is not a checkpoint directory.
+    ValueError
+        ``path`` names no new directory (``""``, ``"."``, ``".."``).
+    TimeoutError
+        Another process kept saving to ``path`` for over two minutes.
     TypeError
         ``metadata`` or the optimiser state holds something JSON cannot represent (the message
         names the key).
@@ -128,9 +138,10 @@ def save(
     if not isinstance(model, Module):
         raise TypeError(f"save() needs a chainrule Module, got {type(model).__name__}")
     st = _safetensors()
-    target = Path(os.path.abspath(os.fspath(path)))
-    if target.name in ("", ".", ".."):
-        raise ValueError(f"cannot save a checkpoint as {os.fspath(path)!r}: name a directory")
+    raw = os.fspath(path)
+    if not isinstance(raw, str) or not raw.strip() or Path(raw).name in ("", ".", ".."):
+        raise ValueError(f"cannot save a checkpoint as {raw!r}: name a directory to create")
+    target = Path(os.path.abspath(raw))
     meta = None if metadata is None else _metadata_to_json(metadata)
 
     tensors: dict[str, numpy.ndarray] = {}
@@ -158,35 +169,46 @@ def save(
         "optimizer": opt_cfg,
     }
 
-    if os.path.lexists(target):
+    if os.path.lexists(target):  # fail fast; checked again under the lock
         if not overwrite:
-            raise FileExistsError(
-                errno.EEXIST,
-                "the path already exists; pass overwrite=True to replace the checkpoint there",
-                str(target),
-            )
+            raise _exists(target)
         _check_replaceable(target)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = _fresh_sibling(target, "tmp", create=True)
     try:
-        try:
-            blob = st.save(tensors, metadata={"format": "np", "producer": FORMAT})
-        except (OSError, MemoryError):
-            raise
-        except Exception as exc:  # SafetensorError, e.g. for an unsupported dtype
-            raise ValueError(f"safetensors cannot store these tensors: {exc}") from exc
-        _write_file(tmp / WEIGHTS_NAME, blob)
-        config["files"] = {
-            WEIGHTS_NAME: {"size": len(blob), "sha256": hashlib.sha256(blob).hexdigest()}
-        }
-        text = json.dumps(config, indent=2, ensure_ascii=False) + "\n"
-        _write_file(tmp / CONFIG_NAME, text.encode("utf-8"))
-        _fsync_dir(tmp)
-        _move_into_place(tmp, target)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
+        blob = st.save(tensors, metadata={"format": "np", "producer": FORMAT})
+    except (OSError, MemoryError):
         raise
+    except Exception as exc:  # SafetensorError, e.g. for an unsupported dtype
+        raise ValueError(f"safetensors cannot store these tensors: {exc}") from exc
+    config["files"] = {
+        WEIGHTS_NAME: {"size": len(blob), "sha256": hashlib.sha256(blob).hexdigest()}
+    }
+    text = json.dumps(config, indent=2, ensure_ascii=False) + "\n"
+    target.parent.mkdir(parents=True, exist_ok=True)
+    with _atomic.dir_lock(target):
+        _atomic.clean_orphans(target)
+        if os.path.lexists(target) and not overwrite:
+            raise _exists(target)
+        tmp = _atomic.fresh_sibling(target, "tmp", create=True)
+        try:
+            _atomic.fault_point("tmp-created")
+            _write_file(tmp / WEIGHTS_NAME, blob)
+            _atomic.fault_point("weights-written")
+            _write_file(tmp / CONFIG_NAME, text.encode("utf-8"))
+            _atomic.fsync_dir(tmp)
+            _atomic.fault_point("config-written")
+            _atomic.publish_dir(tmp, target, overwrite, check=_check_replaceable)
+        except BaseException:
+            shutil.rmtree(tmp, ignore_errors=True)
+            raise
     return target
+
+
+def _exists(target: Path) -> FileExistsError:
+    return FileExistsError(
+        errno.EEXIST,
+        "the path already exists; pass overwrite=True to replace the checkpoint there",
+        str(target),
+    )
 
 
 def load(
@@ -225,12 +247,21 @@ def load(
         ``optimizer=`` was given but the checkpoint has no optimiser state. The message names the
         file and the key.
     """
-    directory = _checkpoint_dir(path)
-    config = read_config(directory)
-    config_file = directory / CONFIG_NAME
-    opt_cfg = config["optimizer"]
     if model is not None and not isinstance(model, Module):
         raise TypeError(f"model= must be a chainrule Module, got {type(model).__name__}")
+    directory = _checkpoint_dir(path)
+    _atomic.clean_orphans(directory)
+    with _open_files(directory) as files:
+        config = _parse_config(files[CONFIG_NAME], directory)
+        return _load(directory, config, files[WEIGHTS_NAME], model, optimizer)
+
+
+def _load(
+    directory: Path, config: dict[str, Any], weights: IO[bytes] | None, model: Any, optimizer: Any
+) -> Module:
+    """:func:`load` on open files of one checkpoint version."""
+    config_file = directory / CONFIG_NAME
+    opt_cfg = config["optimizer"]
     if optimizer is not None:
         if model is None:
             raise ValueError(
@@ -255,14 +286,21 @@ def load(
             "it, as load(path, model=MyModel())"
         )
     st = _safetensors()
-    arrays = _read_weights(directory / WEIGHTS_NAME, config, st)
-
-    if model is None:
+    file = directory / WEIGHTS_NAME
+    table = {name: tuple(spec["shape"]) for name, spec in config["parameters"].items()}
+    _check_header(file, weights, config)
+    assert weights is not None  # _check_header refuses a missing file
+    if model is None:  # placeholders first: a config cannot make us allocate what it declares
         model = _rebuild(config["model"], config_file)
-        _match_dtypes(model, config["parameters"])
-    weights = OrderedDict((name, arrays[name]) for name in config["parameters"])
-    _check_fits(model, weights, directory / WEIGHTS_NAME)
-    model.load_state_dict(weights, strict=False)
+        _check_fits(model, table, file)
+        arrays = _read_weights(file, weights, config, st)
+        deferred.fill(model, arrays)
+    else:
+        _check_fits(model, table, file)
+        arrays = _read_weights(file, weights, config, st)
+        model.load_state_dict(
+            OrderedDict((name, arrays[name]) for name in config["parameters"]), strict=False
+        )
     if optimizer is not None:
         optimizer.load_state_dict(_optimizer_state(opt_cfg, arrays))
     model.eval()
@@ -292,19 +330,32 @@ def read_config(path: str | os.PathLike[str]) -> dict[str, Any]:
         The file is not valid JSON or not a chainrule config of a supported version.
     """
     directory = _checkpoint_dir(path)
+    with _open_files(directory) as files:
+        return _parse_config(files[CONFIG_NAME], directory)
+
+
+def _open_files(directory: Path) -> Any:
+    """Both files of the checkpoint at ``directory``, opened from one version (ValueError for
+    one that is not a regular file)."""
+    return _atomic.open_published(directory, (CONFIG_NAME, WEIGHTS_NAME))
+
+
+def _parse_config(f: IO[bytes] | None, directory: Path) -> dict[str, Any]:
     file = directory / CONFIG_NAME
-    if not file.is_file():
+    if f is None:
         raise CheckpointNotFoundError(
             errno.ENOENT,
             f"no {CONFIG_NAME} in {directory}: it is not a chainrule checkpoint directory",
             str(file),
         )
     try:
-        config = json.loads(file.read_bytes().decode("utf-8"))
+        config = json.loads(f.read().decode("utf-8"))
     except UnicodeDecodeError as exc:
         raise ValueError(f"{file} is not UTF-8 text, so not a chainrule config: {exc}") from None
     except json.JSONDecodeError as exc:
         raise ValueError(f"{file} is not valid JSON ({exc}): the file is corrupt") from None
+    except RecursionError:
+        raise ValueError(f"{file} nests its JSON too deeply to be a chainrule config") from None
     _validate_config(config, file)
     return config
 
@@ -326,9 +377,9 @@ def _checkpoint_dir(path: str | os.PathLike[str]) -> Path:
     p = Path(os.path.abspath(os.fspath(path)))
     if p.name == CONFIG_NAME and p.is_file():
         p = p.parent
-    if not p.exists():
+    if not _atomic.current_dir(p).exists():
         raise CheckpointNotFoundError(errno.ENOENT, "no checkpoint directory at this path", str(p))
-    if not p.is_dir():
+    if not _atomic.current_dir(p).is_dir():
         raise ValueError(
             f"{p} is not a directory: a chainrule checkpoint is a directory holding "
             f"{CONFIG_NAME} and {WEIGHTS_NAME}"
@@ -455,71 +506,35 @@ def _write_file(file: Path, data: bytes) -> None:
         os.fsync(f.fileno())
 
 
-def _fsync_dir(directory: Path) -> None:
-    """Make a directory's entries (new files, renames) durable; a no-op where unsupported."""
-    if os.name == "nt":  # pragma: no cover - Windows cannot open a directory
-        return
-    fd = os.open(directory, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    except OSError:  # pragma: no cover - some filesystems refuse fsync on directories
-        pass
-    finally:
-        os.close(fd)
-
-
-def _fresh_sibling(target: Path, tag: str, create: bool = False) -> Path:
-    """An unused hidden name beside ``target`` (created as a directory when ``create``)."""
-    for _ in range(100):
-        candidate = target.with_name(f".{target.name}.{tag}-{secrets.token_hex(4)}")
-        if create:
-            try:
-                candidate.mkdir()  # the usual permissions, unlike mkdtemp's 0o700
-            except FileExistsError:
-                continue
-            return candidate
-        if not os.path.lexists(candidate):
-            return candidate
-    raise FileExistsError(f"could not find a free temporary name beside {target}")
-
-
 def _check_replaceable(target: Path) -> None:
-    """Refuse to replace anything but a (possibly partial) checkpoint directory."""
+    """Refuse (FileExistsError naming ``target``) to replace anything but a chainrule checkpoint
+    directory: regular files named as a checkpoint's, with a readable chainrule config."""
+
+    def refuse(why: str) -> FileExistsError:
+        return FileExistsError(errno.EEXIST, f"{why}; refusing to replace it", str(target))
+
     if target.is_symlink() or not target.is_dir():
-        raise FileExistsError(
-            errno.EEXIST,
-            "exists and is not a checkpoint directory; refusing to replace it",
-            str(target),
-        )
-    others = sorted(set(os.listdir(target)) - {CONFIG_NAME, WEIGHTS_NAME})
+        raise refuse("exists and is not a checkpoint directory")
+    names = os.listdir(target)
+    others = sorted(set(names) - {CONFIG_NAME, WEIGHTS_NAME})
     if others:
-        raise FileExistsError(
-            errno.EEXIST,
-            f"holds files that are not part of a checkpoint ({', '.join(others)}); refusing to "
-            "replace it: remove it yourself or choose another path",
-            str(target),
+        raise refuse(
+            f"holds files that are not part of a checkpoint ({', '.join(others)}): remove it "
+            "yourself or choose another path"
         )
-
-
-def _move_into_place(tmp: Path, target: Path) -> None:
-    """Rename the finished ``tmp`` to ``target``, swapping an old checkpoint out first."""
-    parent = target.parent
-    if not os.path.lexists(target):
-        os.rename(tmp, target)
-        _fsync_dir(parent)
-        return
-    old = _fresh_sibling(target, "old")
-    os.rename(target, old)
+    for name in names:
+        if not stat.S_ISREG(os.lstat(target / name).st_mode):
+            raise refuse(f"holds {name}, which is not a regular file, so it is not a checkpoint")
+    if not names:
+        return  # an empty directory: nothing to lose
     try:
-        os.rename(tmp, target)
-    except BaseException:
-        os.rename(old, target)
-        raise
-    _fsync_dir(parent)
-    try:
-        shutil.rmtree(old)
-    except OSError as exc:  # the new checkpoint is in place; only the cleanup failed
-        warnings.warn(f"could not remove the replaced checkpoint {old}: {exc}", stacklevel=3)
+        with open(target / CONFIG_NAME, "rb") as f:
+            config = json.loads(f.read().decode("utf-8"))
+        ok = isinstance(config, dict) and config.get("format") == FORMAT
+    except (OSError, ValueError, RecursionError):
+        ok = False
+    if not ok:
+        raise refuse(f"is not a chainrule checkpoint (no readable chainrule {CONFIG_NAME})")
 
 
 def _is_shape(value: Any) -> bool:
@@ -605,29 +620,116 @@ def _validate_config(config: Any, file: Path) -> None:
             raise ValueError(f"{file}: files[{WEIGHTS_NAME!r}] has a bad size or sha256: {entry}")
 
 
-def _read_weights(file: Path, config: dict[str, Any], st: Any) -> dict[str, numpy.ndarray]:
-    """Every tensor of ``model.safetensors``, checked against ``config.json``'s tables."""
-    if not file.is_file():
+_ST_DTYPES = {
+    "BOOL": "bool", "U8": "uint8", "I8": "int8", "U16": "uint16", "I16": "int16",
+    "U32": "uint32", "I32": "int32", "U64": "uint64", "I64": "int64",
+    "F16": "float16", "F32": "float32", "F64": "float64",
+}  # fmt: skip
+"""safetensors' dtype codes, as numpy names."""
+
+_MAX_HEADER = 100_000_000
+"""The largest safetensors header read (safetensors' own limit)."""
+
+
+def _header_table(f: IO[bytes], size: int) -> dict[str, tuple[tuple[int, ...], str]] | None:
+    """``{name: (shape, dtype name)}`` from a safetensors header whose byte ranges are all
+    consistent with ``size``; None when the header is malformed (safetensors then says why)."""
+    f.seek(0)
+    header_len = int.from_bytes(f.read(8), "little")
+    if header_len > _MAX_HEADER:
+        return None
+    try:
+        header = json.loads(f.read(header_len).decode("utf-8"))
+    except (ValueError, RecursionError):
+        return None
+    if not isinstance(header, dict):
+        return None
+    table: dict[str, tuple[tuple[int, ...], str]] = {}
+    data_size = size - 8 - header_len
+    for name, entry in header.items():
+        if name == "__metadata__":
+            continue
+        if not isinstance(entry, dict):
+            return None
+        shape, dtype, offsets = entry.get("shape"), entry.get("dtype"), entry.get("data_offsets")
+        if not (_is_shape(shape) and _is_shape(offsets) and len(offsets) == 2):
+            return None
+        name_np = _ST_DTYPES.get(dtype) if isinstance(dtype, str) else None
+        begin, end = offsets
+        if name_np is None or not begin <= end <= data_size:
+            return None
+        if end - begin != math.prod(shape) * numpy.dtype(name_np).itemsize:
+            return None
+        table[name] = (tuple(shape), name_np)
+    return table
+
+
+def _compare_tables(
+    file: Path, found: Mapping[str, tuple[tuple[int, ...], str]], tables: Mapping[str, Any]
+) -> None:
+    """ValueError naming the tensor where ``found`` (the file's) and ``config.json``'s differ."""
+    for key, spec in tables.items():
+        if key not in found:
+            raise ValueError(f"{file} lacks tensor {key!r}, which {CONFIG_NAME} lists")
+        shape, dtype = found[key]
+        if list(shape) != spec["shape"]:
+            raise ValueError(
+                f"tensor {key!r} in {file} has shape {shape}, but {CONFIG_NAME} says "
+                f"{tuple(spec['shape'])}"
+            )
+        if dtype != spec["dtype"]:
+            raise ValueError(
+                f"tensor {key!r} in {file} has dtype {dtype}, but {CONFIG_NAME} says "
+                f"{spec['dtype']}"
+            )
+    extra = sorted(found.keys() - tables.keys())
+    if extra:
+        raise ValueError(f"{file} holds tensors that {CONFIG_NAME} does not list: {extra}")
+
+
+def _tables(config: dict[str, Any]) -> dict[str, Any]:
+    tables = dict(config["parameters"])
+    if config["optimizer"] is not None:
+        tables.update(config["optimizer"]["tensors"])
+    return tables
+
+
+def _check_header(file: Path, f: IO[bytes] | None, config: dict[str, Any]) -> None:
+    """Check ``model.safetensors`` (open as ``f``) against ``config.json`` from its size and
+    header alone, so that a lying config costs no memory."""
+    if f is None:
         raise CheckpointNotFoundError(
             errno.ENOENT, "the checkpoint's weights file is missing", str(file)
         )
-    data = file.read_bytes()
-    if len(data) < 8:
-        raise ValueError(
-            f"{file} is truncated: {len(data)} bytes, too short for a safetensors header"
-        )
-    header_len = int.from_bytes(data[:8], "little")
-    if 8 + header_len > len(data):
+    size = os.fstat(f.fileno()).st_size
+    if size < 8:
+        raise ValueError(f"{file} is truncated: {size} bytes, too short for a safetensors header")
+    f.seek(0)
+    header_len = int.from_bytes(f.read(8), "little")
+    if 8 + header_len > size:
         raise ValueError(
             f"{file} is truncated or its header is corrupt: the header claims {header_len} "
-            f"bytes but only {len(data) - 8} follow"
+            f"bytes but only {size - 8} follow"
         )
     record = (config.get("files") or {}).get(WEIGHTS_NAME)
-    if record is not None and record["size"] != len(data):
-        how = "truncated" if len(data) < record["size"] else "corrupt (it has extra bytes)"
+    if record is not None and record["size"] != size:
+        how = "truncated" if size < record["size"] else "corrupt (it has extra bytes)"
         raise ValueError(
-            f"{file} is {how}: {len(data)} bytes, but {CONFIG_NAME} records {record['size']}"
+            f"{file} is {how}: {size} bytes, but {CONFIG_NAME} records {record['size']}"
         )
+    header = _header_table(f, size)
+    if header is not None:
+        _compare_tables(file, header, _tables(config))
+
+
+def _read_weights(
+    file: Path, f: IO[bytes], config: dict[str, Any], st: Any
+) -> dict[str, numpy.ndarray]:
+    """Every tensor of ``model.safetensors`` (open as ``f``, checked by :func:`_check_header`),
+    verified against ``config.json``'s checksum and tables."""
+    record = (config.get("files") or {}).get(WEIGHTS_NAME)
+    f.seek(0)
+    data = f.read()
     try:
         arrays = st.load(data)
     except BaseException as exc:  # safetensors raises SafetensorError, or a Rust panic
@@ -641,57 +743,22 @@ def _read_weights(file: Path, config: dict[str, Any], st: Any) -> dict[str, nump
             f"{file} is corrupt: its SHA-256 differs from the one recorded in {CONFIG_NAME} "
             "(the file was damaged or modified after saving)"
         )
-    tables = dict(config["parameters"])
-    if config["optimizer"] is not None:
-        tables.update(config["optimizer"]["tensors"])
-    for key, spec in tables.items():
-        if key not in arrays:
-            raise ValueError(f"{file} lacks tensor {key!r}, which {CONFIG_NAME} lists")
-        arr = arrays[key]
-        if list(arr.shape) != spec["shape"]:
-            raise ValueError(
-                f"tensor {key!r} in {file} has shape {tuple(arr.shape)}, but {CONFIG_NAME} says "
-                f"{tuple(spec['shape'])}"
-            )
-        if arr.dtype != numpy.dtype(spec["dtype"]):
-            raise ValueError(
-                f"tensor {key!r} in {file} has dtype {arr.dtype.name}, but {CONFIG_NAME} says "
-                f"{spec['dtype']}"
-            )
-    extra = sorted(arrays.keys() - tables.keys())
-    if extra:
-        raise ValueError(f"{file} holds tensors that {CONFIG_NAME} does not list: {extra}")
+    found = {k: (tuple(a.shape), a.dtype.name) for k, a in arrays.items()}
+    _compare_tables(file, found, _tables(config))
     return arrays
 
 
 def _rebuild(description: dict[str, Any], config_file: Path) -> Module:
-    """``from_config`` without drawing from (and so shifting) the global random generator."""
-    gen = creation.default_generator
-    saved = gen.rng
-    gen.rng = default_rng(0)  # the drawn weights are overwritten straight away
+    """``from_config`` with placeholder weights: nothing allocated, nothing drawn."""
     try:
-        return from_config(description)
+        with deferred.no_weights():
+            return from_config(description)
     except (ValueError, TypeError) as exc:
         raise ValueError(f"{config_file}: cannot rebuild the model: {exc}") from None
-    finally:
-        gen.rng = saved
 
 
-def _match_dtypes(model: Module, table: Mapping[str, Mapping[str, Any]]) -> None:
-    """Give a rebuilt model the saved dtypes (configs do not record them, e.g. float64)."""
-    for prefix, mod in model.named_modules():
-        for name, p in mod._parameters.items():
-            spec = table.get(f"{prefix}.{name}" if prefix else name)
-            if p is not None and spec is not None and p.data.dtype.name != spec["dtype"]:
-                p.data = p.data.astype(spec["dtype"])
-        for name, b in mod._buffers.items():
-            spec = table.get(f"{prefix}.{name}" if prefix else name)
-            if b is not None and spec is not None and b.dtype.name != spec["dtype"]:
-                mod._buffers[name] = b.astype(spec["dtype"])
-
-
-def _check_fits(model: Module, weights: Mapping[str, Any], file: Path) -> None:
-    """ValueError naming the keys when ``weights`` do not fit ``model``."""
+def _check_fits(model: Module, weights: Mapping[str, tuple[int, ...]], file: Path) -> None:
+    """ValueError naming the keys when the ``weights`` shapes do not fit ``model``."""
     own = {name: tuple(p.shape) for name, p in model.named_parameters()}
     own.update((name, tuple(b.shape)) for name, b in model.named_buffers() if b is not None)
     problems = []
@@ -701,11 +768,9 @@ def _check_fits(model: Module, weights: Mapping[str, Any], file: Path) -> None:
         problems.append(f"the model has {missing}, which the checkpoint lacks")
     if unexpected:
         problems.append(f"the checkpoint has {unexpected}, which the model lacks")
-    for key, arr in weights.items():
-        if key in own and tuple(arr.shape) != own[key]:
-            problems.append(
-                f"shape mismatch for {key!r}: checkpoint {tuple(arr.shape)}, model {own[key]}"
-            )
+    for key, shape in weights.items():
+        if key in own and shape != own[key]:
+            problems.append(f"shape mismatch for {key!r}: checkpoint {shape}, model {own[key]}")
     if problems:
         raise ValueError(
             f"the weights in {file} do not fit {type(model).__name__}: " + "; ".join(problems)

@@ -11,10 +11,13 @@ dtype('float64')
 from __future__ import annotations
 
 import contextlib
+import threading
 from collections.abc import Iterator
 from typing import Any
 
 import numpy
+
+from chainrule._threadlocal import thread_setting
 
 float16 = numpy.dtype("float16")
 float32 = numpy.dtype("float32")
@@ -24,7 +27,8 @@ int64 = numpy.dtype("int64")
 bool_ = numpy.dtype("bool")
 
 _FLOATS = (float16, float32, float64)
-_default = float32
+_default = float32  # the process-wide default (set_default_dtype)
+_local = threading.local()  # a thread's own default, inside default_dtype(...) blocks
 
 
 def as_dtype(dtype: Any) -> numpy.dtype:
@@ -41,8 +45,9 @@ def is_floating(dtype: Any) -> bool:
 
 
 def get_default_dtype() -> numpy.dtype:
-    """The dtype given to new floating tensors (float32 unless changed)."""
-    return _default
+    """The dtype given to new floating tensors (float32 unless changed): this thread's
+    :func:`default_dtype` block if it is in one, else the process-wide default."""
+    return getattr(_local, "dtype", None) or _default
 
 
 def set_default_dtype(dtype: Any) -> None:
@@ -54,18 +59,29 @@ def set_default_dtype(dtype: Any) -> None:
     >>> cr.set_default_dtype("float32")
     """
     global _default
+    _default = _floating(dtype)
+
+
+def _floating(dtype: Any) -> numpy.dtype:
     dt = as_dtype(dtype)
     if dt not in _FLOATS:
         raise TypeError(f"the default dtype must be float16, float32 or float64, got {dt}")
-    _default = dt
+    return dt
 
 
 @contextlib.contextmanager
 def default_dtype(dtype: Any) -> Iterator[None]:
-    """Use ``dtype`` as the default inside a ``with`` block."""
-    old = get_default_dtype()
-    set_default_dtype(dtype)
-    try:
+    """Use ``dtype`` as the default inside a ``with`` block, in this thread only: layers and
+    tensors built meanwhile by other threads keep theirs.
+
+    >>> import threading
+    >>> import chainrule as cr
+    >>> seen = []
+    >>> with cr.default_dtype(cr.float64):
+    ...     t = threading.Thread(target=lambda: seen.append(cr.zeros(1).dtype))
+    ...     t.start(); t.join()
+    ...     cr.zeros(1).dtype, seen[0]
+    (dtype('float64'), dtype('float32'))
+    """
+    with thread_setting(_local, "dtype", _floating(dtype)):
         yield
-    finally:
-        set_default_dtype(old)

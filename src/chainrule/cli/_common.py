@@ -21,7 +21,6 @@ import math
 import os
 import re
 import secrets
-import shutil
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -29,9 +28,11 @@ from typing import Any
 
 import numpy as np
 
+from chainrule import _atomic
 from chainrule._atomic import atomic_write_text
 from chainrule.autograd import no_grad
 from chainrule.backend import to_numpy, xp
+from chainrule.cli._run_config import check_model_outputs, check_run_metadata
 from chainrule.tensor import Tensor
 
 __all__ = [
@@ -411,6 +412,7 @@ class ModelSpec:
                 f"{where} holds a chainrule model but not a 'chainrule train' run (its metadata "
                 "lacks the task, features and scaler): load it with chainrule.load() instead"
             )
+        check_run_metadata(meta, where)
         return cls(**{k: meta[k] for k in keys})
 
     def to_metadata(self) -> dict[str, Any]:
@@ -559,7 +561,10 @@ def load_run(run_dir: str) -> tuple[Any, ModelSpec]:
         model = chainrule.load(path)
     except (ValueError, OSError) as exc:
         raise ValueError(f"cannot load the model in {run_dir!r}: {_message(exc)}") from None
-    return model, ModelSpec.from_metadata(model.checkpoint_metadata, run_dir)
+    spec = ModelSpec.from_metadata(model.checkpoint_metadata, run_dir)
+    classes = spec.classes if spec.loss == "cross_entropy" else None
+    check_model_outputs(model, len(spec.feature_names), spec.n_outputs, classes, run_dir)
+    return model, spec
 
 
 def _message(exc: BaseException) -> str:
@@ -601,17 +606,11 @@ def check_replaceable(target: Path, allowed: frozenset[str] | None, what: str) -
 
 
 def publish_dir(staged: Path, target: Path, overwrite: bool) -> None:
-    """Rename the finished ``staged`` directory to ``target``, swapping an old one out."""
-    if not os.path.lexists(target):
-        os.rename(staged, target)
-        return
-    if not overwrite:
-        raise FileExistsError(f"{target} already exists; pass --overwrite to replace it")
-    old = target.with_name(f".{target.name}.old-{secrets.token_hex(4)}")
-    os.rename(target, old)
+    """Put the finished ``staged`` directory at ``target`` (:func:`chainrule._atomic.publish_dir`:
+    locked, fsynced, and swapped atomically so ``target`` is never missing)."""
     try:
-        os.rename(staged, target)
-    except BaseException:
-        os.rename(old, target)
-        raise
-    shutil.rmtree(old, ignore_errors=True)
+        _atomic.publish_dir(staged, target, overwrite)
+    except FileExistsError as exc:
+        if overwrite:
+            raise
+        raise FileExistsError(f"{target} already exists; pass --overwrite to replace it") from exc

@@ -23,41 +23,204 @@ from __future__ import annotations
 
 import itertools
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from typing import Any
+
+import numpy
 
 from chainrule import dtypes
 from chainrule.backend import to_numpy, xp
 from chainrule.creation import Generator
 from chainrule.functional import jacobian
-from chainrule.nn import activation_fn
-from chainrule.nn.losses import binary_cross_entropy, mse_loss
+from chainrule.gradcheck import central_differences
+from chainrule.nn import Identity, Linear, Sequential, deferred
+from chainrule.nn import activation as activation_layer
+from chainrule.nn.losses import (
+    binary_cross_entropy,
+    binary_cross_entropy_with_logits,
+    cross_entropy,
+    mse_loss,
+)
+from chainrule.ops import matmul
 from chainrule.tensor import Tensor
 
-__all__ = ["explain", "render"]
+__all__ = ["EXAMPLE_LOSSES", "explain", "explain_model", "render"]
 
 _LOSSES = ("bce", "mse")
 
+EXAMPLE_LOSSES: dict[str, tuple[str, Callable[[Tensor, Tensor], Tensor]]] = {
+    "bce": (
+        "L = −[y log ŷ + (1−y) log(1−ŷ)]",
+        lambda p, y: binary_cross_entropy(p, y, reduction="sum"),
+    ),
+    "bce_logits": (
+        "L = BCE(σ(z), y) = max(z,0) − z·y + log(1 + e^−|z|)",
+        lambda z, y: binary_cross_entropy_with_logits(z, y, reduction="sum"),
+    ),
+    "ce": (
+        "L = −log softmax(z)[y]",
+        lambda z, y: cross_entropy(z.reshape(1, -1), [int(y.item())], reduction="sum"),
+    ),
+    "mse": ("L = (ŷ − y)²", lambda u, y: mse_loss(u, y, reduction="sum")),
+    "half_mse": ("L = ½‖ŷ − y‖²", lambda u, y: mse_loss(u, y, reduction="sum") * 0.5),
+}
+"""The loss of one example, by name: its equation and its function of (last node, target).
+'bce' takes a probability ŷ (after a sigmoid layer), 'bce_logits' and 'ce' take logits."""
 
-def _forward_steps(params: list[tuple[Tensor, Tensor]], act: str, out_act: str | None) -> list:
-    """The chain as (name, description, function of the previous node's value) triples."""
-    steps = []
-    phi = activation_fn(act)
-    for k, (W, b) in enumerate(params, start=1):
-        steps.append(
-            (f"z{k}", f"z{k} = W{k} · {'x' if k == 1 else f'h{k - 1}'} + b{k}", _affine(W, b))
-        )
-        if k < len(params):
-            steps.append((f"h{k}", f"h{k} = {act}(z{k})", phi))
-    if out_act is not None:
-        steps.append(("yhat", f"ŷ = {out_act}(z{len(params)})", activation_fn(out_act)))
-    else:
-        steps.append(("yhat", f"ŷ = z{len(params)}", lambda z: z))
-    return steps
+
+_CHAIN_RULE = {
+    "denominator": "∂L/∂x = ∂u/∂x · ∂L/∂u",  # gradients as column vectors, J rows = inputs
+    "numerator": "∂L/∂x = ∂L/∂u · ∂u/∂x",  # gradients as row vectors, J rows = outputs
+}
+"""The chain rule for a step u = f(x) in each Jacobian layout: the product that multiplies."""
 
 
-def _affine(W: Tensor, b: Tensor):
-    return lambda v: W @ v + b
+@dataclass
+class _Node:
+    """One step u = f(input) of the chain: its name, equation, function, input's name and, for
+    an affine step, its float64 weight and bias."""
+
+    name: str
+    equation: str
+    fn: Callable[[Tensor], Tensor]
+    source: str
+    params: tuple[Tensor, Tensor] | None = None
+
+
+def _symbol(name: str) -> str:
+    return "ŷ" if name == "yhat" else name
+
+
+def _chain(model: Sequential) -> list[_Node]:
+    """The model's layers as chain steps x → z₁ → h₁ → … (weights copied to float64)."""
+    if not isinstance(model, Sequential) or not len(model):
+        raise TypeError(f"explain needs a non-empty Sequential, got {type(model).__name__}")
+    nodes: list[_Node] = []
+    k, source, layers = 0, "x", list(model)
+    for i, layer in enumerate(layers):
+        last = i == len(layers) - 1
+        if isinstance(layer, Linear):
+            k += 1
+            W = Tensor(xp.array(layer.weight.data, dtype=dtypes.float64))
+            b = Tensor(
+                xp.zeros(layer.out_features, dtype=dtypes.float64)
+                if layer.bias is None
+                else xp.array(layer.bias.data, dtype=dtypes.float64)
+            )
+            equation = f"z{k} = W{k} · {_symbol(source)} + b{k}"
+            nodes.append(_Node(f"z{k}", equation, _affine(W, b), source, (W, b)))
+            source = f"z{k}"
+        elif isinstance(layer, Identity) and last:
+            nodes.append(_Node("yhat", f"ŷ = {source}", lambda v: v, source))
+        else:  # an elementwise activation
+            name = "yhat" if last else f"h{k}"
+            act = type(layer).__name__.lower()
+            nodes.append(_Node(name, f"{_symbol(name)} = {act}({source})", layer, source))
+            source = name
+    return nodes
+
+
+def _affine(W: Tensor, b: Tensor) -> Callable[[Tensor], Tensor]:
+    return lambda v: matmul(W, v) + b
+
+
+def _list(t: Tensor) -> list:
+    return to_numpy(t.data).tolist()
+
+
+def explain_model(
+    model: Sequential,
+    x: Any,
+    y: Any,
+    loss: str,
+    layout: str = "denominator",
+) -> dict[str, Any]:
+    """Backprop through ``model`` for one example, step by step: the one explainer.
+
+    ``model`` is a Sequential of Linear layers and elementwise activations (a final Identity
+    names the output ŷ); its weights are copied to float64. ``loss`` is a key of
+    :data:`EXAMPLE_LOSSES`. Every gradient is checked against the engine's ``backward()`` and
+    against central finite differences (:func:`chainrule.gradcheck.central_differences`).
+
+    Returns a dict with ``x``, ``y``, ``output`` (the last node before the loss), ``loss``,
+    ``steps`` (name, equation, input, input_name, value, jacobian, grad_out, grad_in, chain_rule,
+    plus grad_W, grad_b, grad_W_rule and grad_b_rule on affine steps; Jacobians are 2-D in ``layout``),
+    ``weights``, ``gradients``, ``grad_x`` and ``check``.
+
+    >>> import numpy as np
+    >>> from chainrule import nn
+    >>> net = nn.Sequential(nn.Linear(2, 3), nn.Tanh(), nn.Linear(3, 1))
+    >>> report = explain_model(net, np.array([0.5, -1.0]), 1.0, "bce_logits")
+    >>> [s["name"] for s in report["steps"]], report["check"]["agree"]
+    (['z1', 'h1', 'z2', 'L'], True)
+    >>> report["steps"][2]["grad_W_rule"]
+    '∂L/∂W2 = (∂L/∂z2) h1ᵀ'
+    """
+    if loss not in EXAMPLE_LOSSES:
+        raise ValueError(f"loss must be one of {sorted(EXAMPLE_LOSSES)}, got {loss!r}")
+    if layout not in ("denominator", "numerator"):
+        raise ValueError(f"layout must be 'denominator' or 'numerator', got {layout!r}")
+    f64 = dtypes.float64
+    xv = Tensor(xp.array(x, dtype=f64).reshape(-1))
+    yv = Tensor(xp.array(y, dtype=f64).reshape(-1))
+    chain = _chain(model)
+    equation, loss_fn = EXAMPLE_LOSSES[loss]
+    chain.append(_Node("L", equation, lambda u: loss_fn(u, yv), chain[-1].name))
+
+    values = [xv]  # forward: every node's value
+    for node in chain:
+        values.append(node.fn(values[-1]))
+
+    # backward: ∂L/∂(node input) = ∂u/∂x · ∂L/∂u, from the loss down, with local Jacobians
+    steps: list[dict[str, Any]] = []
+    grad_out = Tensor(xp.ones((), dtype=f64))  # ∂L/∂L
+    grads: dict[str, Tensor] = {}
+    for i in range(len(chain) - 1, -1, -1):
+        node, inp = chain[i], values[i]
+        # rows: inputs, columns: outputs (the notes' layout), 2-D even for the scalar loss
+        J = jacobian(node.fn, layout="denominator")(inp).reshape(inp.size, -1)
+        g_out = grad_out.reshape(-1)
+        grad_in = J @ g_out
+        src = _symbol(node.source)
+        step = {
+            "name": node.name,
+            "equation": node.equation,
+            "input_name": node.source,
+            "input": _list(inp),
+            "value": _list(values[i + 1].reshape(-1)),
+            "jacobian": _list(J if layout == "denominator" else J.T),
+            "grad_out": _list(g_out),
+            "grad_in": _list(grad_in),
+            "chain_rule": _CHAIN_RULE[layout],
+        }
+        if node.params is not None:
+            k = node.name[1:]
+            gW = g_out.reshape(-1, 1) @ inp.reshape(1, -1)  # ∂L/∂W = (∂L/∂z) · inputᵀ
+            step["grad_W"], step["grad_b"] = _list(gW), _list(g_out)
+            column = layout == "denominator"  # else ∂L/∂z is a row vector
+            step["grad_W_rule"] = f"∂L/∂W{k} = (∂L/∂z{k}){'' if column else 'ᵀ'} {src}ᵀ"
+            step["grad_b_rule"] = f"∂L/∂b{k} = " + (f"∂L/∂z{k}" if column else f"(∂L/∂z{k})ᵀ")
+            grads[f"W{k}"], grads[f"b{k}"] = gW, g_out
+        steps.append(step)
+        grad_out = grad_in
+    steps.reverse()
+
+    params = {n.name[1:]: n.params for n in chain if n.params is not None}
+    return {
+        "x": _list(xv),
+        "y": _list(yv),
+        "output": _list(values[-2].reshape(-1)),
+        "loss": float(values[-1].item()),
+        "steps": steps,
+        "weights": {
+            **{f"W{k}": _list(W) for k, (W, _) in params.items()},
+            **{f"b{k}": _list(b) for k, (_, b) in params.items()},
+        },
+        "gradients": {k: _list(v) for k, v in grads.items()},
+        "grad_x": _list(grad_out),
+        "check": _check(chain, xv, params, grads, grad_out),
+    }
 
 
 def explain(
@@ -82,8 +245,8 @@ def explain(
 
     Returns
     -------
-    dict with ``network``, ``steps`` (name, equation, value, jacobian, grad_in, grad_out, plus
-    ``grad_W``/``grad_b`` on affine steps), ``loss`` and ``check`` (finite-difference agreement).
+    dict
+        :func:`explain_model`'s report on that network, plus ``network`` and ``layout``.
     """
     if loss not in _LOSSES:
         raise ValueError(f"loss must be one of {_LOSSES}, got {loss!r}")
@@ -96,150 +259,75 @@ def explain(
         raise ValueError("the 'bce' loss needs one output unit")
     gen = Generator(seed)
     f64 = dtypes.float64
-    params = []
-    for fan_in, fan_out in itertools.pairwise(sizes):
-        W = Tensor(gen.normal((fan_out, fan_in), 0.0, fan_in**-0.5, dtype=f64))
-        b = Tensor(gen.normal((fan_out,), 0.0, 0.1, dtype=f64))
-        params.append((W, b))
-    xv = (
-        Tensor(xp.asarray(x, dtype=f64))
-        if x is not None
-        else Tensor(gen.normal((sizes[0],), dtype=f64))
-    )
+    activation_layer(activation)  # ValueError naming the known ones for an unknown name
+    net = Sequential()
+    for k, (fan_in, fan_out) in enumerate(itertools.pairwise(sizes), start=1):
+        with deferred.no_weights():  # drawn below, in the order the examples were written for
+            layer = Linear(fan_in, fan_out, dtype=f64)
+        W = gen.normal((fan_out, fan_in), 0.0, fan_in**-0.5, dtype=f64)
+        deferred.fill(layer, {"weight": W, "bias": gen.normal((fan_out,), 0.0, 0.1, dtype=f64)})
+        net.append(layer)
+        if k < len(sizes) - 1:
+            net.append(activation_layer(activation))
+    net.append(activation_layer("sigmoid") if loss == "bce" else Identity())
+    xv = xp.asarray(x, dtype=f64) if x is not None else gen.normal((sizes[0],), dtype=f64)
     if xv.shape != (sizes[0],):
         raise ValueError(f"x must have {sizes[0]} values, got shape {xv.shape}")
-    if y is None:
-        yv = Tensor(xp.asarray([1.0] * sizes[-1], dtype=f64))
-    else:
-        yv = Tensor(xp.asarray(y, dtype=f64).reshape(-1))
+    yv = xp.asarray([1.0] * sizes[-1] if y is None else y, dtype=f64).reshape(-1)
     if yv.shape != (sizes[-1],):
         raise ValueError(f"y must have {sizes[-1]} values, got shape {yv.shape}")
-    if loss == "bce" and not bool(((yv.data == 0) | (yv.data == 1)).all()):
+    if loss == "bce" and not bool(((yv == 0) | (yv == 1)).all()):
         raise ValueError(f"the 'bce' loss needs y in {{0, 1}}, got {yv.tolist()}")
-
-    out_act = "sigmoid" if loss == "bce" else None
-    chain = _forward_steps(params, activation, out_act)
-    loss_fn = (
-        (lambda p: binary_cross_entropy(p, yv, reduction="sum"))
-        if loss == "bce"
-        else (lambda p: mse_loss(p, yv, reduction="sum") * 0.5)
-    )
-    chain.append(
-        ("L", "L = " + ("−[y log ŷ + (1−y) log(1−ŷ)]" if loss == "bce" else "½‖ŷ − y‖²"), loss_fn)
-    )
-
-    # forward: every node's value
-    values = [xv]
-    for _, _, fn in chain:
-        values.append(fn(values[-1]))
-
-    # backward: ∂L/∂(node input) = ∂u/∂x · ∂L/∂u, from the loss down, with local Jacobians
-    steps: list[dict[str, Any]] = []
-    grad_out = Tensor(xp.ones((), dtype=f64))  # ∂L/∂L
-    param_grads = {}
-    for i in range(len(chain) - 1, -1, -1):
-        name, equation, fn = chain[i]
-        inp = values[i]
-        J = jacobian(fn, layout="denominator")(inp)  # rows: inputs, columns: outputs
-        g_out = grad_out.reshape(-1)
-        grad_in = J.reshape(inp.size, -1) @ g_out  # the chain rule in the notes' layout
-        step = {
-            "name": name,
-            "equation": equation,
-            "value": to_numpy(values[i + 1].data).tolist(),
-            "input": to_numpy(inp.data).tolist(),
-            "jacobian": to_numpy((J if layout == "denominator" else J.T).data).tolist(),
-            "grad_out": to_numpy(g_out.data).tolist(),
-            "grad_in": to_numpy(grad_in.data).tolist(),
-        }
-        if name.startswith("z"):
-            k = int(name[1:])
-            gW = g_out.reshape(-1, 1) @ inp.reshape(1, -1)  # ∂L/∂W = (∂L/∂z) xᵀ
-            step["grad_W"] = to_numpy(gW.data).tolist()
-            step["grad_b"] = to_numpy(g_out.data).tolist()
-            param_grads[f"W{k}"] = gW
-            param_grads[f"b{k}"] = g_out
-        steps.append(step)
-        grad_out = grad_in
-    steps.reverse()
-
-    check = _finite_difference_check(params, xv, chain, param_grads, grad_out)
-    return {
-        "network": {"layers": sizes, "activation": activation, "loss": loss, "seed": seed},
-        "layout": layout,
-        "x": to_numpy(xv.data).tolist(),
-        "y": to_numpy(yv.data).tolist(),
-        "weights": {
-            **{f"W{k}": to_numpy(W.data).tolist() for k, (W, _) in enumerate(params, 1)},
-            **{f"b{k}": to_numpy(b.data).tolist() for k, (_, b) in enumerate(params, 1)},
-        },
-        "loss": float(values[-1].item()),
-        "steps": steps,
-        "gradients": {k: to_numpy(v.data).tolist() for k, v in param_grads.items()},
-        "grad_x": to_numpy(grad_out.data).tolist(),
-        "check": check,
-    }
+    report = explain_model(net, xv, yv, "bce" if loss == "bce" else "half_mse", layout)
+    network = {"layers": sizes, "activation": activation, "loss": loss, "seed": seed}
+    return {"network": network, "layout": layout, **report}
 
 
-def _finite_difference_check(params, xv, chain, param_grads, grad_x, eps: float = 1e-6) -> dict:
-    """Central differences of L with respect to every weight, bias and input element."""
+def _check(chain, xv, params, grads, grad_x, eps: float = 1e-6) -> dict:
+    """The step-by-step gradients against ``backward()`` and central finite differences."""
+    targets = {"x": (xv, grad_x)}
+    for k, (W, b) in params.items():
+        targets[f"W{k}"] = (W, grads[f"W{k}"])
+        targets[f"b{k}"] = (b, grads[f"b{k}"])
 
     def total() -> float:
         v = xv
-        for _, _, fn in chain:
-            v = fn(v)
+        for node in chain:
+            v = node.fn(v)
         return float(v.item())
 
-    targets = {"x": (xv, grad_x)}
-    for k, (W, b) in enumerate(params, 1):
-        targets[f"W{k}"] = (W, param_grads[f"W{k}"])
-        targets[f"b{k}"] = (b, param_grads[f"b{k}"])
-
-    # the engine's own backward() over the same chain: what loss.backward() would give
-    leaves = {name: t.detach().requires_grad_() for name, (t, _) in targets.items()}
-    autograd = _engine_gradients(params, leaves, chain)
-    rows = []
-    worst = 0.0
+    engine = _engine_gradients(chain, {n: t for n, (t, _) in targets.items()})
+    rows, worst = [], 0.0
     for name, (t, g) in targets.items():
-        flat = t.data.reshape(-1)
-        gflat = g.data.reshape(-1)
-        numeric = []
-        for j in range(flat.size):  # finite differences need one pair of evaluations per element
-            old = float(flat[j])
-            flat[j] = old + eps
-            plus = total()
-            flat[j] = old - eps
-            minus = total()
-            flat[j] = old
-            numeric.append((plus - minus) / (2 * eps))
-        err = max(abs(float(a) - n) for a, n in zip(gflat.tolist(), numeric))
-        engine = autograd[name].reshape(-1).tolist()
-        err = max(err, max(abs(float(a) - e) for a, e in zip(gflat.tolist(), engine)))
+        chain_rule = to_numpy(g.data).reshape(-1)
+        numeric = central_differences(total, t.data, eps).reshape(-1)
+        autograd = engine[name].reshape(-1)
+        err = float(
+            max(numpy.abs(chain_rule - numeric).max(), numpy.abs(chain_rule - autograd).max())
+        )
         worst = max(worst, err)
         rows.append(
             {
                 "name": name,
-                "backprop": gflat.tolist(),
-                "autograd": engine,
-                "numeric": numeric,
+                "backprop": chain_rule.tolist(),
+                "autograd": autograd.tolist(),
+                "numeric": numeric.tolist(),
                 "max_abs_error": err,
             }
         )
     return {"rows": rows, "max_abs_error": worst, "agree": worst < 1e-5}
 
 
-def _engine_gradients(params, leaves: dict, chain) -> dict:
-    """Rebuild the chain on fresh leaves and let ``backward()`` produce every gradient."""
-    from chainrule.ops import matmul
-
+def _engine_gradients(chain: list[_Node], tensors: dict[str, Tensor]) -> dict:
+    """The same chain on fresh leaves, differentiated by ``backward()``."""
+    leaves = {name: t.detach().requires_grad_() for name, t in tensors.items()}
     v = leaves["x"]
-    k = 0
-    for name, _, fn in chain:
-        if name.startswith("z"):
-            k = int(name[1:])
+    for node in chain:
+        if node.params is not None:
+            k = node.name[1:]
             v = matmul(leaves[f"W{k}"], v) + leaves[f"b{k}"]
         else:
-            v = fn(v)
+            v = node.fn(v)
     v.backward()
     return {name: to_numpy(t.grad.data) for name, t in leaves.items()}
 
@@ -271,12 +359,15 @@ def render(report: dict[str, Any], fmt: str = "text") -> str:
         if layout == "denominator"
         else "rows indexed by the node's output u, columns by its input x"
     )
-    head = f"Backpropagation through a {'-'.join(map(str, net['layers']))} {net['activation']} network, loss {net['loss']}, one example"
+    sizes = "-".join(map(str, net["layers"]))
+    kind = f"{net['activation']} network" if len(net["layers"]) > 2 else "network (no hidden layer)"
+    head = f"Backpropagation through a {sizes} {kind}, loss {net['loss']}, one example"
     lines = [("# " if md else "") + head, ""]
     intro = [
         f"x = {_fmt(report['x'])}, y = {_fmt(report['y'])}, L = {report['loss']:.6f}",
         f"Local Jacobians ∂u/∂x: {jac_note}.",
-        "Each step applies the chain rule: ∂L/∂x = ∂u/∂x · ∂L/∂u.",
+        f"Each step applies the chain rule: {_CHAIN_RULE[layout]}"
+        + ("." if layout == "denominator" else ", with gradients as row vectors."),
     ]
     for line in intro:  # separate paragraphs in markdown, consecutive lines in text
         lines.append(line)
@@ -287,14 +378,14 @@ def render(report: dict[str, Any], fmt: str = "text") -> str:
     for s in report["steps"]:
         lines.append(("## " if md else "== ") + s["equation"] + ("" if md else " =="))
         bullet = "- " if md else "  "
-        lines.append(f"{bullet}forward value u = {_fmt(s['value'])}")
+        value = s["value"][0] if s["name"] == "L" else s["value"]
+        lines.append(f"{bullet}forward value u = {_fmt(value)}")
         lines.append(f"{bullet}local Jacobian ∂u/∂x = {_fmt(s['jacobian'])}")
         lines.append(f"{bullet}upstream ∂L/∂u = {_fmt(s['grad_out'])}")
-        lines.append(f"{bullet}∂L/∂x = ∂u/∂x · ∂L/∂u = {_fmt(s['grad_in'])}")
+        lines.append(f"{bullet}{s['chain_rule']} = {_fmt(s['grad_in'])}")
         if "grad_W" in s:
-            k = s["name"][1:]
-            lines.append(f"{bullet}∂L/∂W{k} = (∂L/∂z{k}) xᵀ = {_fmt(s['grad_W'])}")
-            lines.append(f"{bullet}∂L/∂b{k} = ∂L/∂z{k} = {_fmt(s['grad_b'])}")
+            lines.append(f"{bullet}{s['grad_W_rule']} = {_fmt(s['grad_W'])}")
+            lines.append(f"{bullet}{s['grad_b_rule']} = {_fmt(s['grad_b'])}")
         lines.append("")
     check = report["check"]
     lines.append(

@@ -16,6 +16,7 @@ Sequential(
 
 from __future__ import annotations
 
+import inspect
 from typing import Any
 
 from chainrule.nn import activations, conv, layers
@@ -74,29 +75,64 @@ def to_config(module: Module) -> dict[str, Any]:
     return {"type": name, "config": module.config()}
 
 
-def from_config(config: dict[str, Any]) -> Module:
-    """Rebuild a model from :func:`to_config`'s output (its weights are then freshly drawn).
+MAX_DEPTH = 64
+"""How deeply Sequentials may nest in a config (deeper is refused, not a RecursionError)."""
 
-    Raises ``ValueError`` naming an unknown layer type or a malformed entry.
+_NOT_CONFIG = frozenset({"self", "generator", "init"})
+"""Constructor arguments that no config holds (random sources; initial weights are loaded)."""
+
+
+def from_config(config: dict[str, Any], _depth: int = 0) -> Module:
+    """Rebuild a model from :func:`to_config`'s output (its weights are then freshly drawn;
+    build inside :func:`chainrule.nn.deferred.no_weights` to draw nothing).
+
+    Raises ``ValueError`` naming an unknown layer type, an unknown or ill-typed argument, or a
+    malformed entry; every problem in a config, whatever it is, comes out as a ValueError.
     """
     if not isinstance(config, dict) or "type" not in config:
-        raise ValueError(f"a layer config must be a dict with a 'type', got {config!r}")
+        raise ValueError(f"a layer config must be a dict with a 'type', got {_short(config)}")
+    if _depth > MAX_DEPTH:
+        raise ValueError(f"the model config nests Sequentials deeper than {MAX_DEPTH} levels")
     kind = config["type"]
     if kind == "Sequential":
-        subs = [from_config(c) for c in config.get("layers", [])]
+        layer_list = config.get("layers", [])
+        if not isinstance(layer_list, list):
+            raise ValueError(
+                f"Sequential config: 'layers' must be a list, got {_short(layer_list)}"
+            )
+        subs = [from_config(c, _depth + 1) for c in layer_list]
         names = config.get("names") or [str(i) for i in range(len(subs))]
-        if len(names) != len(subs):
+        if not isinstance(names, list) or len(names) != len(subs):
             raise ValueError("Sequential config: 'names' and 'layers' differ in length")
         seq = layers.Sequential()
         for n, m in zip(names, subs):
+            if (
+                not isinstance(n, (str, int))
+                or not str(n)
+                or "." in str(n)
+                or str(n) in seq._modules
+            ):
+                raise ValueError(f"Sequential config: bad or repeated layer name {_short(n)}")
             seq.add_module(str(n), m)
         return seq
-    if kind not in _TYPES:
-        raise ValueError(f"unknown layer type {kind!r} (known: {', '.join(layer_types())})")
+    if not isinstance(kind, str) or kind not in _TYPES:
+        raise ValueError(f"unknown layer type {_short(kind)} (known: {', '.join(layer_types())})")
     kwargs = config.get("config", {})
     if not isinstance(kwargs, dict):
-        raise ValueError(f"the config of {kind} must be a dict, got {kwargs!r}")
+        raise ValueError(f"the config of {kind} must be a dict, got {_short(kwargs)}")
+    allowed = [p for p in inspect.signature(_TYPES[kind]).parameters if p not in _NOT_CONFIG]
+    unknown = sorted(str(k) for k in kwargs if k not in allowed)
+    if unknown:
+        raise ValueError(
+            f"the config of {kind} has unknown key(s) {unknown} (allowed: {', '.join(allowed)})"
+        )
     try:
         return _TYPES[kind](**kwargs)
-    except TypeError as exc:
+    except (TypeError, ValueError, AttributeError, KeyError, IndexError, OverflowError) as exc:
         raise ValueError(f"bad arguments for {kind}: {exc}") from None
+
+
+def _short(value: Any) -> str:
+    """``repr`` cut to a readable length (configs can be hostile)."""
+    text = repr(value)
+    return text if len(text) <= 80 else text[:77] + "..."

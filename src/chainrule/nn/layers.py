@@ -20,15 +20,15 @@ Sequential(
 from __future__ import annotations
 
 import math
+import numbers
 from collections import OrderedDict
 from collections.abc import Iterator
 from typing import Any
 
 from chainrule import dtypes
-from chainrule.backend import xp
 from chainrule.creation import Generator
+from chainrule.nn import deferred, init
 from chainrule.nn import functional as F
-from chainrule.nn import init
 from chainrule.nn.module import Module
 from chainrule.nn.parameter import Parameter
 from chainrule.ops import flatten
@@ -70,15 +70,24 @@ class Linear(Module):
         dtype: Any = None,
     ) -> None:
         super().__init__()
+        for name, value in (("in_features", in_features), ("out_features", out_features)):
+            _check_size(value, name, "Linear")
         if in_features <= 0 or out_features <= 0:
             raise ValueError(f"Linear needs positive sizes, got ({in_features}, {out_features})")
+        if not isinstance(bias, bool):
+            raise TypeError(f"Linear: bias must be True or False, got {bias!r}")
+        if generator is not None and not isinstance(generator, Generator):
+            raise TypeError(
+                f"Linear: generator must be a chainrule Generator, got {type(generator).__name__}"
+            )
         dt = dtypes.as_dtype(dtype) if dtype is not None else dtypes.get_default_dtype()
-        self.in_features = in_features
-        self.out_features = out_features
+        self.in_features = int(in_features)
+        self.out_features = int(out_features)
         self.init_name = init
-        self.weight = Parameter(xp.empty((out_features, in_features), dtype=dt))
-        self.bias = Parameter(xp.zeros(out_features, dtype=dt), regularize=False) if bias else None
-        self.reset_parameters(generator)
+        self.weight = deferred.parameter((self.out_features, self.in_features), dt)
+        self.bias = deferred.parameter(self.out_features, dt, 0.0, False) if bias else None
+        if deferred.weights_drawn():
+            self.reset_parameters(generator)
 
     def reset_parameters(self, generator: Generator | None = None) -> None:
         """Draw fresh initial weights."""
@@ -97,6 +106,11 @@ class Linear(Module):
             init.zeros_(self.bias)
 
     def forward(self, x: Tensor) -> Tensor:
+        if not x.shape:  # F.linear reads x.shape[-1]
+            raise ValueError(
+                f"Linear(in_features={self.in_features}) needs input of shape (..., "
+                f"{self.in_features}), got a scalar of shape {tuple(x.shape)}"
+            )
         return F.linear(x, self.weight, self.bias)
 
     def config(self) -> dict[str, Any]:
@@ -112,6 +126,12 @@ class Linear(Module):
             f"in_features={self.in_features}, out_features={self.out_features}, "
             f"bias={self.bias is not None}"
         )
+
+
+def _check_size(value: Any, name: str, layer: str) -> None:
+    """TypeError naming ``name`` unless ``value`` is an integer (not a bool or a float)."""
+    if isinstance(value, bool) or not isinstance(value, (int, numbers.Integral)):
+        raise TypeError(f"{layer}: {name} must be an integer, got {type(value).__name__} {value!r}")
 
 
 class Sequential(Module):
@@ -210,8 +230,8 @@ def _dtype_of(layer: Module) -> str | None:
 
 def _scale_and_shift(shape: Any, dt: Any) -> tuple[Parameter, Parameter]:
     """A normalisation layer's weight (ones) and bias (zeros), neither weight-decayed."""
-    weight = Parameter(xp.ones(shape, dtype=dt), regularize=False)
-    bias = Parameter(xp.zeros(shape, dtype=dt), regularize=False)
+    weight = deferred.parameter(shape, dt, 1.0, regularize=False)
+    bias = deferred.parameter(shape, dt, 0.0, regularize=False)
     return weight, bias
 
 
@@ -228,6 +248,9 @@ class BatchNorm1d(Module):
         dtype: Any = None,
     ) -> None:
         super().__init__()
+        _check_size(num_features, "num_features", "BatchNorm1d")
+        if num_features <= 0:
+            raise ValueError(f"BatchNorm1d needs num_features > 0, got {num_features}")
         dt = dtypes.as_dtype(dtype) if dtype is not None else dtypes.get_default_dtype()
         self.num_features = num_features
         self.eps = eps
@@ -239,8 +262,8 @@ class BatchNorm1d(Module):
         else:
             self.weight = self.bias = None
         if track_running_stats:
-            self.register_buffer("running_mean", xp.zeros(num_features, dtype=dt))
-            self.register_buffer("running_var", xp.ones(num_features, dtype=dt))
+            self.register_buffer("running_mean", deferred.array(num_features, dt, 0.0))
+            self.register_buffer("running_var", deferred.array(num_features, dt, 1.0))
         else:
             self.register_buffer("running_mean", None)
             self.register_buffer("running_var", None)
@@ -303,6 +326,8 @@ class LayerNorm(Module):
         shape = (
             (normalized_shape,) if isinstance(normalized_shape, int) else tuple(normalized_shape)
         )
+        for n in shape:
+            _check_size(n, "normalized_shape", "LayerNorm")
         self.normalized_shape = shape
         self.eps = eps
         self.elementwise_affine = elementwise_affine

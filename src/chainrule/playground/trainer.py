@@ -26,8 +26,9 @@ import numpy as np
 
 import chainrule as cr
 from chainrule import nn, optim
+from chainrule.diagnostics.explain import explain_model
 from chainrule.nn import losses
-from chainrule.playground import explain, export
+from chainrule.playground import export
 from chainrule.playground.features import feature_matrix, grid, make_dataset, split_mask
 from chainrule.playground.protocol import pack
 
@@ -327,11 +328,12 @@ class Trainer:
         F, t = (self.F_train, self.t_train) if split == "train" else (self.F_test, self.t_test)
         if index >= len(F):
             raise IndexError(f"explain: no {split} point {index}")
-        kind = self.kind if self.kind in ("bce", "ce") else "mse"
-        report = explain.explain_point(self.model, F[index], float(t[index]), kind)
+        loss = {"bce": "bce_logits", "ce": "ce"}.get(self.kind, "mse")
+        report = explain_model(self.model, F[index], float(t[index]), loss)
         X = self.X[self.is_test if split == "test" else ~self.is_test]
         where = {"split": split, "index": index, "point": X[index].tolist()}
-        return {"type": "explain", **where, "features": self.params["features"], **report}
+        meta = {"features": self.params["features"], "target": float(t[index])}
+        return {"type": "explain", **where, **meta, **report}
 
     def export(self) -> bytes:
         """The trained model as a zip (see :mod:`chainrule.playground.export`), in an envelope."""

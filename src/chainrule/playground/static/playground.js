@@ -637,7 +637,7 @@ function renderExplain() {
     html += `<div class="what">local Jacobian ∂u/∂x</div>${matrix(s.jacobian)}`;
     html += `<div class="what">∂L/∂u</div>${matrix(s.grad_out)}`;
     html += `<div class="what">∂L/∂x = ∂u/∂x · ∂L/∂u</div>${matrix(s.grad_in)}`;
-    if (s.grad_W) html += `<div class="what">∂L/∂W = (∂L/∂z) xᵀ</div>${matrix(s.grad_W)}`;
+    if (s.grad_W) html += `<div class="what">${s.grad_W_rule}</div>${matrix(s.grad_W)}`;
     return html + "</div>";
   }).join("");
   const ok = e.check.agree ? "agree" : "DISAGREE";
