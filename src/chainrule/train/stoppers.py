@@ -162,9 +162,10 @@ class NoImprovement:
         worse = self._worse(value)
         self.count = self.count + 1 if worse else 0
         if self.rule == "tol":
-            self.new_best = self.best is None or (
-                value > self.best if self.maximize else value < self.best
-            )
+            if self.best is None:
+                self.new_best = not math.isnan(value)
+            else:
+                self.new_best = value > self.best if self.maximize else value < self.best
         else:
             self.new_best = not worse
         if self.new_best:
