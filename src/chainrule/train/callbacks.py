@@ -509,6 +509,7 @@ class GradientFlow(Callback):
     epoch end it appends the mean over the epoch's batches to ``history.grad_norms`` (and to
     ``self.norms``), a dict keyed by the parameter's name (``"0.weight"``, ``"2.weight"``...).
     Norms that shrink layer by layer towards the input show vanishing gradients.
+    ``per_epoch=False`` keeps no per-epoch record: a live display reads :meth:`drain`.
 
     Examples
     --------
@@ -525,7 +526,8 @@ class GradientFlow(Callback):
 
     touches_weights = False
 
-    def __init__(self) -> None:
+    def __init__(self, per_epoch: bool = True) -> None:
+        self.per_epoch = per_epoch
         self.norms: list[dict[str, float]] = []
         self._params: list[tuple[str, Any]] = []
         self._sums: dict[str, float] = {}
@@ -571,6 +573,8 @@ class GradientFlow(Callback):
         return means
 
     def on_epoch_end(self, epoch: int, logs: dict[str, Any]) -> None:
+        if not self.per_epoch:
+            return
         norms = {
             n: (self._sums[n] / self._counts[n]) if self._counts[n] else math.nan
             for n in self._sums

@@ -30,6 +30,7 @@ import contextlib
 import math
 import numbers
 import time
+import warnings
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from typing import Any
 
@@ -595,6 +596,8 @@ def _train_epoch(loop: Loop, data: _Data, metric_fns: Sequence[Any], dtype: Any)
     batches = (_cast_batch(batch, dtype) for batch in data.loader)
     if not loop.run_epoch(batches, None if coll is None else coll.add):
         return True
+    if loop.epoch == 0 and loop.dead is not None:
+        warnings.warn(loop.dead, DeadUnitsWarning, stacklevel=4)
     logs: dict[str, Any] = {"loss": loop.epoch_loss()}
     if coll is not None:
         logs.update(coll.compute(metric_fns))

@@ -172,8 +172,8 @@ class Loop:
         Reshape (N,) targets to (N, 1) for (N, 1) outputs (see :func:`align_targets`).
     check_dead : bool
         After the first backward pass, ask :func:`~chainrule.train.dead_units` whether any
-        gradient reaches the first layer; its explanation goes to :attr:`dead` and is
-        warned (:class:`DeadUnitsWarning`).
+        gradient reaches the first layer; its explanation goes to :attr:`dead` (``fit``
+        warns with it, :class:`DeadUnitsWarning`; the playground shows it).
     history, state : optional
         The History to record into and the TrainState shared with the callbacks.
 
@@ -292,8 +292,6 @@ class Loop:
 
     def _check_dead(self, xb: Any) -> None:
         self.dead = dead_units(self.model, xb)
-        if self.dead is not None:
-            warnings.warn(self.dead, DeadUnitsWarning, stacklevel=4)
 
     def _diverge(self, why: str) -> None:
         self.diverged = why
@@ -321,9 +319,8 @@ class Loop:
             if timer is not None and timer.expired():
                 state.request_stop(timer.reason)
                 break
-        if self.diverged is None and self.count and not self.weights_finite():
-            self.diverged = "the weights are no longer finite"
-            self.guard.restore()
+        if self.diverged is None and self.count:
+            self.check_weights()
         if self.diverged is not None:
             self.recover()
             return False
@@ -331,9 +328,13 @@ class Loop:
 
     interrupts: Interrupts | None = None
 
-    def weights_finite(self) -> bool:
-        """Whether every weight is finite (the guard's end-of-epoch check)."""
-        return self.guard is None or self.guard.check(self.keep)
+    def check_weights(self) -> bool:
+        """The guard's end-of-epoch check: whether every weight is finite. If not, the
+        weights go back to the epoch's start and :attr:`diverged` says so."""
+        if self.guard is None or self.guard.check(self.keep):
+            return True
+        self._diverge("the weights are no longer finite")
+        return False
 
     def recover(self, stacklevel: int = 4) -> None:
         """After divergence: warn with the epoch and learning rate, and stop (``"diverged"``)."""
@@ -354,9 +355,11 @@ class Loop:
             raise ValueError("fit: an epoch had no batches (is the training data empty?)")
         return self.total / self.count
 
-    def end_epoch(self, logs: dict[str, Any]) -> bool:
-        """Record the epoch's ``logs``, apply the stoppers and callbacks; whether to stop."""
-        self.history.record(logs)
+    def end_epoch(self, logs: dict[str, Any], record: bool = True) -> bool:
+        """Record the epoch's ``logs`` (unless ``record`` is False: a live display keeps no
+        history), apply the stoppers and callbacks; whether to stop."""
+        if record:
+            self.history.record(logs)
         state = self.state
         for stopper in self.stoppers:
             if stopper.update_logs(logs):
