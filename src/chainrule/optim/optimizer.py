@@ -43,10 +43,18 @@ __all__ = ["Optimizer", "check_hyperparameter"]
 ParamsT = Iterable[Tensor] | Iterable[dict[str, Any]]
 
 
-def _numeric(value: Any) -> bool:
-    if isinstance(value, tuple):
-        return bool(value) and all(_numeric(v) for v in value)
-    return isinstance(value, numbers.Real) and not isinstance(value, bool)
+NUMERIC_OPTIONS = (
+    "lr",
+    "momentum",
+    "dampening",
+    "weight_decay",
+    "betas",
+    "eps",
+    "alpha",
+    "lr_decay",
+    "initial_accumulator_value",
+)
+"""The options that hold numbers, checked wherever they enter by :func:`check_hyperparameter`."""
 
 
 def check_hyperparameter(name: str, value: Any, *, low: float | None = 0.0) -> float:
@@ -198,25 +206,21 @@ class Optimizer:
     def _validate(self, group: dict[str, Any]) -> None:
         """Check a group's options; raise TypeError or ValueError naming a bad one.
 
-        Every numeric option (one whose default is a number, or a tuple of numbers such as
-        ``betas``) must be a real, finite number; ``lr`` and ``weight_decay`` also >= 0.
-        Subclasses add their own ranges.
+        Every numeric option (:data:`NUMERIC_OPTIONS`; ``betas`` a pair of them) must be a
+        real, finite number; ``lr`` and ``weight_decay`` also >= 0. Subclasses add their own
+        ranges.
         """
-        for key, default in self.defaults.items():
-            if key in group and key != "params" and _numeric(default):
-                value = group[key]
-                items = value if isinstance(default, tuple) else (value,)
-                if isinstance(default, tuple) and (
-                    not isinstance(value, (tuple, list)) or len(value) != len(default)
-                ):
-                    raise TypeError(
-                        f"invalid {key}: {value!r} (must be a tuple of {len(default)} numbers)"
-                    )
-                for item in items:
+        for key in NUMERIC_OPTIONS:
+            if key not in group:
+                continue
+            value = group[key]
+            if key == "betas":
+                if not isinstance(value, (tuple, list)) or len(value) != 2:
+                    raise TypeError(f"invalid betas: {value!r} (must be a pair of numbers)")
+                for item in value:
                     check_hyperparameter(key, item, low=None)
-        for key in ("lr", "weight_decay"):
-            if key in group:
-                check_hyperparameter(key, group[key])
+            else:
+                check_hyperparameter(key, value, low=0.0 if key in ("lr", "weight_decay") else None)
 
     @staticmethod
     def _check_nonnegative(group: dict[str, Any], *names: str) -> None:

@@ -320,6 +320,10 @@ class Trainer:
 
     def frame(self, running: bool) -> bytes:
         """A frame (see the module notes) as a binary envelope."""
+        with quiet_floats():  # a diverging network's outputs overflow: the frame shows it
+            return self._frame(running)
+
+    def _frame(self, running: bool) -> bytes:
         train_loss, train_cm = self._metrics(self.F_train, self.t_train)
         test_loss, test_cm = self._metrics(self.F_test, self.t_test)
         *hidden, out_small = self._activations(self.G_neurons)

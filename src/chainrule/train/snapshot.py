@@ -104,6 +104,13 @@ class WeightSnapshot:
             self._copy_into(self.current, test=False)
         self.fresh = False
 
+    def save_checked(self) -> bool:
+        """Snapshot the weights if they are finite (free when ``check`` just did); whether
+        they were. Non-finite weights leave the last snapshot in place."""
+        ok = True if self.fresh else self.check(keep=True)
+        self.fresh = False
+        return ok
+
     def check(self, keep: bool) -> bool:
         """Whether every parameter is finite; ``keep``: the copy becomes the next snapshot."""
         if self.simple:  # the usual case, spelled out: one floating dtype, no buffers

@@ -239,6 +239,8 @@ class Loop:
         """Start the run: the clock, train mode, the callbacks' ``on_train_begin``."""
         if self.timer is not None:
             self.timer.start()
+        if self.guard is not None:
+            self.guard.save()
         self.model.train()
         for cb in self.callbacks:
             cb.on_train_begin(self.history)
@@ -248,8 +250,9 @@ class Loop:
         self.epoch += 1
         self.state.epoch, self.state.batch = self.epoch, 0
         self.lr = float(self.optimizer.param_groups[0]["lr"])
-        if self.guard is not None:
-            self.guard.save()  # finite: checked at the previous epoch's end
+        if self.guard is not None and not self.guard.save_checked():
+            # a callback left non-finite weights: back to the last finite ones
+            self._diverge("the weights are not finite at the start of the epoch")
         for cb in self.begin_cbs:
             cb.on_epoch_begin(self.epoch, {"lr": self.lr})
         self.total, self.count = 0.0, 0
@@ -307,7 +310,7 @@ class Loop:
         diverged (the weights restored, the warning given, ``"diverged"`` requested).
         """
         state, timer = self.state, self.timer
-        for xb, yb in batches:
+        for xb, yb in () if self.diverged is not None else batches:
             if self.step(xb, yb) is None:
                 break
             if collect is not None:
