@@ -50,7 +50,13 @@ from chainrule.train.callbacks import (
     TrainState,
 )
 from chainrule.train.history import History
-from chainrule.train.step import DeadUnitsWarning, DivergenceWarning, Loop, align_targets
+from chainrule.train.step import (
+    DeadUnitsWarning,
+    DivergenceWarning,
+    Loop,
+    align_targets,
+    compilable,
+)
 from chainrule.train.stoppers import NoImprovement, Target
 
 __all__ = ["DeadUnitsWarning", "DivergenceWarning", "evaluate", "fit"]
@@ -279,6 +285,7 @@ def fit(
     time_limit: float | None = None,
     record_grad_norms: bool = False,
     scheduler: Any = None,
+    compile: bool | None = None,
 ) -> History:
     """Train ``model`` by minimising ``loss_fn`` with ``optimizer``, until a criterion stops it.
 
@@ -342,6 +349,13 @@ def fit(
     record_grad_norms : bool
         Record each Linear weight's mean gradient norm per epoch in ``history.grad_norms``
         (adds a :class:`~chainrule.train.GradientFlow` callback).
+    compile : bool, optional
+        Replay each step with :func:`chainrule.compile` (after an eager first one): the same
+        arithmetic in the same order, so the same weights, without a Tensor or graph node per
+        op. None (default): when the step is replayable as recorded, i.e. plain
+        :class:`~chainrule.optim.SGD` and a model without buffers or Dropout (see
+        :func:`~chainrule.train.step.compilable`); a step that turns out not to be replayable
+        runs eagerly, silently. False: always eager.
     scheduler : optional
         A learning-rate scheduler stepped after every epoch (adds
         :class:`~chainrule.train.LRScheduler`); ``ReduceLROnPlateau`` gets ``val_loss`` when
@@ -418,6 +432,7 @@ def fit(
         stoppers=stoppers,
         time_limit=time_limit,
         state=state,
+        compile=compilable(model, optimizer) if compile is None else bool(compile),
     )
     history = loop.history
     es = [c for c in cbs if isinstance(c, EarlyStopping)]

@@ -40,6 +40,8 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Any
 
 from chainrule.backend import xp
+from chainrule.compile import CompileError
+from chainrule.compile import compile as _compile
 from chainrule.tensor import Tensor
 from chainrule.train.callbacks import Callback, TrainState
 from chainrule.train.dead import dead_units
@@ -47,7 +49,14 @@ from chainrule.train.history import History
 from chainrule.train.snapshot import WeightSnapshot
 from chainrule.train.stoppers import TimeLimit
 
-__all__ = ["DeadUnitsWarning", "DivergenceWarning", "Loop", "align_targets", "quiet_floats"]
+__all__ = [
+    "DeadUnitsWarning",
+    "DivergenceWarning",
+    "Loop",
+    "align_targets",
+    "compilable",
+    "quiet_floats",
+]
 
 
 class DivergenceWarning(UserWarning):
@@ -88,11 +97,15 @@ def align_targets(out: Any, yb: Tensor) -> Tensor:
     (2, 1)
     """
     if yb.ndim == 1 and getattr(out, "ndim", 0) == 2 and out.shape[1] == 1:
-        data = yb.data.reshape(-1, 1)
-        if data.dtype.kind != "f":
-            data = data.astype(out.dtype)
-        return Tensor(data)
+        return _as_column(yb, out.dtype)
     return yb
+
+
+def _as_column(yb: Tensor, dtype: Any) -> Tensor:
+    data = yb.data.reshape(-1, 1)
+    if data.dtype.kind != "f":
+        data = data.astype(dtype)
+    return Tensor(data)
 
 
 @contextlib.contextmanager
@@ -137,6 +150,28 @@ class Interrupts:
             signal.signal(signal.SIGINT, self._previous)
 
 
+def compilable(model: Any, optimizer: Any) -> bool:
+    """Whether a step of ``model`` can be replayed by :func:`chainrule.compile` with the same
+    results: no buffers (running statistics change outside ops), no module drawing random
+    numbers (Dropout), and one of the optimisers whose update compile records.
+
+    >>> from chainrule import nn, optim
+    >>> net = nn.mlp([2, 4, 1])
+    >>> compilable(net, optim.SGD(net.parameters(), lr=0.1))
+    True
+    >>> compilable(nn.Sequential(net, nn.Dropout(0.5)), optim.SGD(net.parameters(), lr=0.1))
+    False
+    """
+    from chainrule.optim import SGD
+
+    if type(optimizer) is not SGD:
+        return False
+    for module in model.modules():
+        if module._buffers or "generator" in vars(module):
+            return False
+    return True
+
+
 def _overrides(cb: Callback, hook: str) -> bool:
     """Whether ``cb`` does something at ``hook`` (the base class's hooks do nothing)."""
     return getattr(type(cb), hook, None) is not getattr(Callback, hook) or hook in vars(cb)
@@ -174,6 +209,12 @@ class Loop:
         After the first backward pass, ask :func:`~chainrule.train.dead_units` whether any
         gradient reaches the first layer; its explanation goes to :attr:`dead` (``fit``
         warns with it, :class:`DeadUnitsWarning`; the playground shows it).
+    compile : bool
+        Replay the step with :func:`chainrule.compile` after the first (eager) one: the same
+        arithmetic without a Tensor or a graph node per op, so the same weights. A step that
+        cannot be replayed (random numbers such as Dropout's, values read in Python) runs
+        eagerly, silently. Do not use it for models with state changed outside ops
+        (BatchNorm's running statistics): :func:`compilable` tells.
     history, state : optional
         The History to record into and the TrainState shared with the callbacks.
 
@@ -199,6 +240,7 @@ class Loop:
         guard: bool = True,
         align: bool = True,
         check_dead: bool = True,
+        compile: bool = False,
         history: History | None = None,
         state: TrainState | None = None,
     ) -> None:
@@ -225,6 +267,8 @@ class Loop:
             not c.touches_weights or not _overrides(c, "on_epoch_end") for c in self.callbacks
         )
         self.diverged: str | None = None
+        self.compiled = _compile(self._whole_step) if compile else None
+        self._out: Any = None  # the last eager outputs (their shape and dtype)
         self.check_dead = check_dead
         self.dead: str | None = None
         self.steps = 0
@@ -264,23 +308,32 @@ class Loop:
         On divergence the weights are back at the epoch's start and :attr:`diverged` says
         why; call :meth:`recover` (or let :meth:`run_epoch` do it) to stop and warn.
         """
-        self.optimizer.zero_grad()
-        out = self.model(xb)
-        if self.align:
-            yb = align_targets(out, yb)
-        try:
-            loss = self.loss_fn(out, yb)
-        except ValueError:  # losses refuse NaN inputs: report it as divergence
-            if self.guard is None or bool(xp.isfinite(out.data).all()):
-                raise
-            return self._diverge(f"the outputs of batch {self.state.batch} are not finite")
-        value = float(loss.item())
-        if self.guard is not None and not math.isfinite(value):
-            return self._diverge(f"the loss of batch {self.state.batch} is {value}")
-        loss.backward()
-        if self.check_dead and not self.steps:
-            self._check_dead(xb)
-        self.optimizer.step()
+        if self.compiled is not None and self.steps:
+            loss, out, yb = self._replayed(xb, yb)
+            if loss is None:
+                return self.step(xb, yb)  # not replayable: eager from now on
+            value = float(loss.item())
+            if self.guard is not None and not math.isfinite(value):
+                return self._diverge(f"the loss of batch {self.state.batch} is {value}")
+        else:
+            self.optimizer.zero_grad()
+            out = self.model(xb)
+            if self.align:
+                yb = align_targets(out, yb)
+            try:
+                loss = self.loss_fn(out, yb)
+            except ValueError:  # losses refuse NaN inputs: report it as divergence
+                if self.guard is None or bool(xp.isfinite(out.data).all()):
+                    raise
+                return self._diverge(f"the outputs of batch {self.state.batch} are not finite")
+            value = float(loss.item())
+            if self.guard is not None and not math.isfinite(value):
+                return self._diverge(f"the loss of batch {self.state.batch} is {value}")
+            loss.backward()
+            if self.check_dead and not self.steps:
+                self._check_dead(xb)
+            self.optimizer.step()
+            self._out = out.data
         self.steps += 1
         n = xb.shape[0]
         self.total += value * n
@@ -292,6 +345,33 @@ class Loop:
                 cb.on_batch_end(self.state.batch, logs)
         self.state.batch += 1
         return value
+
+    def _whole_step(self, xb: Any, yb: Any) -> tuple[Any, Any]:
+        """The step that :func:`chainrule.compile` records and replays."""
+        self.optimizer.zero_grad()
+        out = self.model(xb)
+        loss = self.loss_fn(out, yb)
+        loss.backward()
+        self.optimizer.step()
+        return loss, out
+
+    def _replayed(self, xb: Any, yb: Any) -> tuple[Any, Any, Any]:
+        """The compiled step's (loss, outputs, targets); loss None when it cannot be replayed.
+
+        The targets are aligned outside the step, from the outputs' shape seen eagerly (a new
+        Tensor made inside a step could not be replayed).
+        """
+        shape = self._out.shape
+        if self.align and getattr(yb, "ndim", 0) == 1 and len(shape) == 2 and shape[1] == 1:
+            yb = _as_column(yb, self._out.dtype)
+        try:
+            loss, out = self.compiled(xb, yb)
+        except (CompileError, ValueError):
+            # a step that reads values, draws random numbers, or meets a NaN while recording:
+            # run it eagerly (a failed recording stops before the optimiser steps)
+            self.compiled = None
+            return None, None, yb
+        return loss, out, yb
 
     def _check_dead(self, xb: Any) -> None:
         self.dead = dead_units(self.model, xb)
