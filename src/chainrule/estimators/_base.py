@@ -33,6 +33,7 @@ import numpy as np
 from chainrule.backend import to_numpy, xp
 from chainrule.nn import Parameter
 from chainrule.optim.optimizer import Optimizer
+from chainrule.train.step import Loop
 
 try:  # scikit-learn is optional
     from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin
@@ -96,6 +97,7 @@ __all__ = [
     "check_sample_weight",
     "class_weight_vector",
     "require_sklearn",
+    "sklearn_loop",
     "validate_data",
 ]
 
@@ -461,6 +463,23 @@ class SklearnAdam(_FlatOptimizer):
         xp.divide(m, tmp, out=tmp)
         tmp *= self.learning_rate
         theta -= tmp
+
+
+def sklearn_loop(model: Any, loss_fn: Any, optimizer: Any, stopper: Any, history: Any) -> Loop:
+    """The training :class:`~chainrule.train.Loop` of a stochastic solver, with
+    scikit-learn's conventions: batches and targets as the estimator makes them (no
+    reshaping), no divergence guard (a non-finite loss trains on and the estimator raises at
+    the end, as scikit-learn does) and no dead-unit check."""
+    return Loop(
+        model,
+        loss_fn,
+        optimizer,
+        stoppers=[stopper],
+        guard=False,
+        align=False,
+        check_dead=False,
+        history=history,
+    )
 
 
 def as_numpy(a: Any, dtype: Any = None) -> np.ndarray:

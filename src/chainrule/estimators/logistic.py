@@ -48,6 +48,7 @@ from chainrule.estimators._base import (
     check_sample_weight,
     class_weight_vector,
     require_sklearn,
+    sklearn_loop,
     validate_data,
 )
 from chainrule.estimators._lbfgs import minimize_lbfgs
@@ -55,7 +56,6 @@ from chainrule.nn import Linear, Sequential
 from chainrule.nn.losses import binary_cross_entropy_with_logits, cross_entropy, l2_penalty
 from chainrule.tensor import Tensor
 from chainrule.train.history import History
-from chainrule.train.step import Loop
 from chainrule.train.stoppers import NoImprovement
 
 __all__ = ["LogisticRegression"]
@@ -340,16 +340,7 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
                 yield Tensor(X[idx]), (target[idx], swb, (n / idx.shape[0]) / sw_sum)
 
         stop = NoImprovement("loss", patience=self.n_iter_no_change, delta=self.tol)
-        loop = Loop(
-            self.model_,
-            loss_fn,
-            opt,
-            stoppers=[stop],
-            guard=False,
-            align=False,
-            check_dead=False,
-            history=self.history_,
-        )
+        loop = sklearn_loop(self.model_, loss_fn, opt, stop, self.history_)
         epoch, loss_epoch = 0, np.nan
         with loop.running():
             loop.begin()

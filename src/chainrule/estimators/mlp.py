@@ -64,6 +64,7 @@ from chainrule.estimators._base import (
     check_sample_weight,
     class_weight_vector,
     require_sklearn,
+    sklearn_loop,
     validate_data,
 )
 from chainrule.estimators._lbfgs import minimize_lbfgs
@@ -72,7 +73,6 @@ from chainrule.tensor import Tensor
 from chainrule.train.head import Head
 from chainrule.train.history import History
 from chainrule.train.snapshot import WeightSnapshot
-from chainrule.train.step import Loop
 from chainrule.train.stoppers import NoImprovement
 
 __all__ = ["MLPClassifier", "MLPRegressor"]
@@ -686,15 +686,12 @@ class _BaseMLP(BaseEstimator):
         size = self._batch_size(n)
         batches = _Batches(X, Y, sw, self._extra(Y), size, self._random_state, self.shuffle)
         stopping = _SklearnStopping(self, opt, flat, val is not None)
-        loop = Loop(
+        loop = sklearn_loop(
             self.model_,
             _Objective(self.out_activation_, flat, self.alpha, None),
             opt,
-            stoppers=[stopping],
-            guard=False,
-            align=False,
-            check_dead=False,
-            history=self.history_,
+            stopping,
+            self.history_,
         )
         self.n_iter_ = 0
         with loop.running():
