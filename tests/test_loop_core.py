@@ -335,3 +335,44 @@ def test_playground_plateau_is_the_relative_min_delta_rule():
         if event is not None:
             events.append(event)
     assert events[-1] == "plateau" and math.isfinite(rule.best)
+
+
+# ----------------------------------------------------------------------------- compile
+@pytest.mark.parametrize("momentum", [0.0, 0.9])
+def test_fit_compiled_gives_the_eager_weights(momentum):
+    from chainrule.optim.lr_scheduler import StepLR
+
+    X, y = _data(40)
+    weights = []
+    for compile in (False, True):
+        model = nn.mlp([2, 8, 1], "tanh", seed=0)
+        opt = optim.SGD(model.parameters(), lr=0.5, momentum=momentum)
+        h = fit(model, binary_cross_entropy_with_logits, opt, X, y, epochs=4, batch_size=8,
+                scheduler=StepLR(opt, 2, 0.1), metrics=["accuracy"], verbose=0, seed=0,
+                compile=compile)  # fmt: skip
+        weights.append([p.numpy().copy() for p in model.parameters()])
+        assert h.epochs == 4
+    for a, b in zip(*weights):
+        np.testing.assert_array_equal(a, b)
+
+
+def test_fit_compile_falls_back_to_eager_for_a_step_it_cannot_replay():
+    from chainrule.train.step import compilable
+
+    X, y = _data(40)
+    model = nn.Sequential(nn.Linear(2, 8), nn.Tanh(), nn.Dropout(0.5), nn.Linear(8, 1))
+    opt = optim.SGD(model.parameters(), lr=0.1)
+    assert not compilable(model, opt)
+    h = fit(
+        model,
+        binary_cross_entropy_with_logits,
+        opt,
+        X,
+        y,
+        epochs=3,
+        batch_size=8,
+        verbose=0,
+        seed=0,
+        compile=True,
+    )  # fmt: skip (Dropout draws masks: eager)
+    assert h.epochs == 3 and all(math.isfinite(v) for v in h["loss"])
