@@ -55,6 +55,7 @@ from chainrule.estimators._lbfgs import minimize_lbfgs
 from chainrule.nn import Linear, Sequential
 from chainrule.nn.losses import binary_cross_entropy_with_logits, cross_entropy, l2_penalty
 from chainrule.tensor import Tensor
+from chainrule.train.head import Head
 from chainrule.train.history import History
 from chainrule.train.stoppers import NoImprovement
 
@@ -397,9 +398,7 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
 
     def predict(self, X: Any) -> np.ndarray:
         """The most probable class of each sample."""
-        z = self.decision_function(X)
-        idx = (z > 0).astype(np.intp) if z.ndim == 1 else z.argmax(axis=1)
-        return self.classes_[idx]
+        return self.classes_[Head("softmax").labels(self.decision_function(X))]
 
     def predict_log_proba(self, X: Any) -> np.ndarray:
         """Log-probabilities of the classes (stable for any logit), columns as ``classes_``."""

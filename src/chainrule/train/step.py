@@ -277,6 +277,7 @@ class Loop:
         self.total, self.count = 0.0, 0
         self.out: Any = None
         self.targets: Any = None
+        self.interrupts: Interrupts | None = None  # set while ``running``
 
     # ------------------------------------------------------------------ run
     def begin(self) -> None:
@@ -408,8 +409,6 @@ class Loop:
             self.recover()
             return False
         return True
-
-    interrupts: Interrupts | None = None
 
     def check_weights(self) -> bool:
         """The guard's end-of-epoch check: whether every weight is finite. If not, the
