@@ -98,6 +98,7 @@ __all__ = [
     "class_weight_vector",
     "require_sklearn",
     "sklearn_loop",
+    "store_params",
     "validate_data",
 ]
 
@@ -463,6 +464,14 @@ class SklearnAdam(_FlatOptimizer):
         xp.divide(m, tmp, out=tmp)
         tmp *= self.learning_rate
         theta -= tmp
+
+
+def store_params(estimator: Any, values: dict[str, Any]) -> None:
+    """Store ``__init__``'s arguments (its ``locals()``) as attributes, unchanged, as
+    scikit-learn requires of an estimator's ``__init__``."""
+    for name, value in values.items():
+        if name not in ("self", "__class__"):
+            setattr(estimator, name, value)
 
 
 def sklearn_loop(model: Any, loss_fn: Any, optimizer: Any, stopper: Any, history: Any) -> Loop:

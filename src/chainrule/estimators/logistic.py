@@ -398,7 +398,8 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
 
     def predict(self, X: Any) -> np.ndarray:
         """The most probable class of each sample."""
-        return self.classes_[Head("softmax").labels(self.decision_function(X))]
+        labels = Head("softmax").labels(self.decision_function(X))
+        return self.classes_[labels]
 
     def predict_log_proba(self, X: Any) -> np.ndarray:
         """Log-probabilities of the classes (stable for any logit), columns as ``classes_``."""
