@@ -376,3 +376,18 @@ def test_fit_compile_falls_back_to_eager_for_a_step_it_cannot_replay():
         compile=True,
     )  # fmt: skip (Dropout draws masks: eager)
     assert h.epochs == 3 and all(math.isfinite(v) for v in h["loss"])
+
+
+def test_fit_compiles_by_default_only_the_layers_checked_for_it():
+    from chainrule.train.step import compilable
+
+    class Doubler(nn.Module):  # unknown to the check: might keep state outside ops
+        def forward(self, x):
+            return x * 2
+
+    net = nn.Sequential(nn.Linear(2, 4), nn.LeakyReLU(0.1), nn.LayerNorm(4), nn.Linear(4, 1))
+    sgd = optim.SGD(net.parameters(), lr=0.1)
+    assert compilable(net, sgd)
+    assert not compilable(nn.Sequential(net, Doubler()), sgd)
+    assert not compilable(net, optim.Adam(net.parameters()))
+    assert not compilable(nn.Sequential(nn.Linear(2, 4), nn.BatchNorm1d(4)), sgd)

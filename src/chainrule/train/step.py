@@ -150,10 +150,19 @@ class Interrupts:
             signal.signal(signal.SIGINT, self._previous)
 
 
+# layers whose replay by chainrule.compile was checked to give the eager weights (pooling was
+# not: it keeps its argmax outside ops); any other module keeps fit eager
+_REPLAYABLE = ("Sequential", "Linear", "Identity", "Flatten", "LayerNorm", "Conv1d", "Conv2d")
+
+
 def compilable(model: Any, optimizer: Any) -> bool:
-    """Whether a step of ``model`` can be replayed by :func:`chainrule.compile` with the same
-    results: no buffers (running statistics change outside ops), no module drawing random
-    numbers (Dropout), and one of the optimisers whose update compile records.
+    """Whether ``fit`` replays a step of ``model`` with :func:`chainrule.compile` by default.
+
+    Only when the replay is known to give the eager weights: plain
+    :class:`~chainrule.optim.SGD`, and a model built only of the layers checked for it
+    (``Sequential``, ``Linear``, ``Identity``, ``Flatten``, ``LayerNorm``, ``Conv1d``,
+    ``Conv2d`` and the activation modules). Buffers (BatchNorm's running statistics),
+    random numbers (Dropout) and other layers keep the step eager.
 
     >>> from chainrule import nn, optim
     >>> net = nn.mlp([2, 4, 1])
@@ -162,12 +171,16 @@ def compilable(model: Any, optimizer: Any) -> bool:
     >>> compilable(nn.Sequential(net, nn.Dropout(0.5)), optim.SGD(net.parameters(), lr=0.1))
     False
     """
+    from chainrule.nn import activations
     from chainrule.optim import SGD
 
     if type(optimizer) is not SGD:
         return False
     for module in model.modules():
-        if module._buffers or "generator" in vars(module):
+        known = (
+            type(module).__name__ in _REPLAYABLE or type(module).__module__ == activations.__name__
+        )
+        if not known or module._buffers or "generator" in vars(module):
             return False
     return True
 
