@@ -18,6 +18,9 @@ What is compared
    ``early_stopping=True``, ``max_iter=500``) and on a noisy 1-D sine (``hidden_layer_sizes=(64, 64)``, tanh,
    ``learning_rate_init=0.01``, ``max_iter=1000``), float32, same seeds: mean test R².
    Target: ≥ scikit-learn's − 0.02.
+5. (3b) ``MLPClassifier(hidden_layer_sizes=(128,), solver='adam')`` at MNIST size: synthetic
+   12000×784 float32 data in [0, 1], 8 epochs for both, BLAS at its default threads (matrices
+   this size use them). Target: wall time ≤ 0.5× scikit-learn's.
 
 With the same ``random_state`` both libraries start from the same weights and draw the same
 mini-batches (chainrule reproduces scikit-learn's random stream), so the comparison is of
@@ -258,6 +261,64 @@ def bench_digits(seeds: list[int]) -> str:
     )
 
 
+# ----------------------------------------------------------------------------- 3b: MNIST-size
+def mnist_like(n: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """Synthetic MNIST-shaped data: n × 784 pixels in [0, 1] (float32), 10 classes, each a
+    sparse random prototype plus noise (the shapes and the cost of MNIST, no download)."""
+    rng = np.random.default_rng(seed)
+    prototypes = (rng.random((10, 784)) < 0.2).astype(np.float32)
+    y = rng.integers(0, 10, n)
+    X = prototypes[y] * rng.uniform(0.5, 1.0, (n, 784)).astype(np.float32)
+    X += rng.normal(0.0, 0.15, (n, 784)).astype(np.float32)
+    return np.clip(X, 0.0, 1.0, out=X), y
+
+
+def bench_mnist_size(seeds: list[int], n: int = 12000, epochs: int = 8) -> str:
+    """784-128-10, adam, default BLAS threads, the same epochs for both libraries."""
+    X, y = mnist_like(n)
+    kw = dict(
+        hidden_layer_sizes=(128,), solver="adam", max_iter=epochs, n_iter_no_change=epochs + 1
+    )
+    wall = {"sk": [], "cr": []}
+    cpu = {"sk": [], "cr": []}
+    acc = {"sk": [], "cr": []}
+    with blas_threads(0):
+        for seed in seeds[:2]:
+            for lib, cls in (("sk", SkMLPClassifier), ("cr", MLPClassifier)):
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore", ConvergenceWarning)
+                    model, w, c = timed(cls(random_state=seed, **kw).fit, X, y)
+                wall[lib].append(w)
+                cpu[lib].append(c)
+                acc[lib].append(model.score(X[:2000], y[:2000]))
+    ratio = float(np.mean(wall["cr"]) / np.mean(wall["sk"]))
+    check("MNIST-size MLP (784-128-10, adam): fit time ≤ 0.5× scikit-learn's (wall)", ratio <= 0.5,
+          f"{ratio:.2f}×")  # fmt: skip
+    rows = [
+        [
+            "fit wall time (mean)",
+            f"{np.mean(wall['cr']):.2f} s",
+            f"{np.mean(wall['sk']):.2f} s",
+            f"{ratio:.2f}×",
+        ],
+        [
+            "fit CPU time (mean)",
+            f"{np.mean(cpu['cr']):.2f} s",
+            f"{np.mean(cpu['sk']):.2f} s",
+            f"{np.mean(cpu['cr']) / np.mean(cpu['sk']):.2f}×",
+        ],
+        [
+            "training accuracy (2000 rows)",
+            f"{100 * np.mean(acc['cr']):.1f}%",
+            f"{100 * np.mean(acc['sk']):.1f}%",
+            "",
+        ],
+    ]
+    return table(
+        [f"{n}×784 synthetic, {epochs} epochs", "chainrule", "scikit-learn", "ratio"], rows
+    )
+
+
 # ----------------------------------------------------------------------------- 4: regression
 def bench_regression(seeds: list[int]) -> str:
     Xd, yd, _ = datasets.diabetes(dtype="float64")
@@ -339,6 +400,8 @@ def main() -> int:
         )
         print("## 3. MLPClassifier on digits (float32, fixed split, mean over seeds)\n")
         print(bench_digits(seeds))
+        print("\n## 3b. MLPClassifier at MNIST size (float32, BLAS default threads)\n")
+        print(bench_mnist_size(seeds))
         print("\n## 4. MLPRegressor (float32, fixed split, mean test R² over seeds)\n")
         print(bench_regression(seeds))
     print("\n## Targets\n")

@@ -34,6 +34,7 @@ from chainrule.autograd import no_grad
 from chainrule.backend import to_numpy, xp
 from chainrule.cli._run_config import check_model_outputs, check_run_metadata
 from chainrule.tensor import Tensor
+from chainrule.train.head import head_for
 
 __all__ = [
     "RUN_FILES",
@@ -508,14 +509,12 @@ def predict_arrays(outputs: np.ndarray, spec: ModelSpec) -> tuple[np.ndarray, np
         if spec.target_scaler is not None:
             values = values * spec.target_scaler["scale"] + spec.target_scaler["mean"]
         return values, None
-    if spec.loss == "bce":
-        p1 = 0.5 * (1.0 + np.tanh(0.5 * out.reshape(-1)))  # σ(z), without overflow
+    head = head_for(loss_function(spec.loss))
+    proba = head.probabilities(out)
+    if proba.shape[1] == 1:
+        p1 = proba.reshape(-1)
         proba = np.stack([1.0 - p1, p1], axis=1)
-        return (out.reshape(-1) > 0).astype(np.int64), proba
-    z = out - out.max(axis=1, keepdims=True)
-    e = np.exp(z)
-    proba = e / e.sum(axis=1, keepdims=True)
-    return out.argmax(axis=1).astype(np.int64), proba
+    return head.labels(out).astype(np.int64), proba
 
 
 def score(model: Any, X: np.ndarray, y: np.ndarray, spec: ModelSpec) -> dict[str, float]:

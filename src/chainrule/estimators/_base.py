@@ -17,7 +17,8 @@ What lives here:
 - :class:`FlatParameters`, which lays the parameters of a model out in one contiguous array
   so that an optimiser step is a handful of vectorised calls, whatever the number of layers;
 - the two stochastic optimisers of scikit-learn's MLP (:class:`SklearnSGD`,
-  :class:`SklearnAdam`), with its exact update equations, on that flat array, in place.
+  :class:`SklearnAdam`), real :class:`~chainrule.optim.Optimizer` subclasses with its exact
+  update equations, on that flat array, in place.
 """
 
 from __future__ import annotations
@@ -31,6 +32,8 @@ import numpy as np
 
 from chainrule.backend import to_numpy, xp
 from chainrule.nn import Parameter
+from chainrule.optim.optimizer import Optimizer
+from chainrule.train.step import Loop
 
 try:  # scikit-learn is optional
     from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin
@@ -94,6 +97,8 @@ __all__ = [
     "check_sample_weight",
     "class_weight_vector",
     "require_sklearn",
+    "sklearn_loop",
+    "store_params",
     "validate_data",
 ]
 
@@ -307,7 +312,40 @@ class FlatParameters:
 
 
 # ----------------------------------------------------------------------------- optimisers
-class SklearnSGD:
+class _FlatOptimizer(Optimizer):
+    """An optimiser that updates a :class:`FlatParameters` array in one go.
+
+    ``step`` gathers the parameters' ``.grad`` into the flat gradient buffer and updates the
+    flat array in place, so a step costs a handful of vectorised calls whatever the number of
+    layers. Subclasses implement ``update(theta, grad)``.
+    """
+
+    def __init__(self, flat: FlatParameters, lr: float) -> None:
+        super().__init__(flat.params, {"lr": lr})
+        self.flat = flat
+
+    def step(self, closure: Any = None) -> Any:
+        """Gather the gradients and update the flat parameters in place."""
+        loss = closure() if closure is not None else None
+        grad = self.flat.gather([p.grad.data for p in self.flat.params])
+        self.update(self.flat.flat, grad)
+        return loss
+
+    def update(self, theta: Any, grad: Any) -> None:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def iteration_ends(self, time_step: int) -> None:
+        """After an epoch (``time_step`` samples seen): the learning-rate schedule."""
+
+    def trigger_stopping(self, msg: str, verbose: bool) -> bool:
+        """The stopping rule fired: whether to stop (scikit-learn's 'adaptive' rate decays
+        instead)."""
+        if verbose:
+            print(msg + " Stopping.")
+        return True
+
+
+class SklearnSGD(_FlatOptimizer):
     """scikit-learn's MLP ``SGDOptimizer``, in place on one flat array.
 
     v ← μv − η·g, then θ ← θ + v, or with Nesterov momentum θ ← θ + μv − η·g. The learning
@@ -316,29 +354,38 @@ class SklearnSGD:
     stopping rule fires, until it falls below 1e-6).
 
     These differ from :class:`chainrule.optim.SGD` (PyTorch's equations) when the learning
-    rate changes during training, since scikit-learn folds η into the velocity.
+    rate changes during training, since scikit-learn folds η into the velocity. η is the
+    ``lr`` of the optimiser's parameter group.
     """
 
     def __init__(
         self,
-        size: int,
-        dtype: Any,
+        flat: FlatParameters,
         learning_rate_init: float,
         lr_schedule: str,
         momentum: float,
         nesterov: bool,
         power_t: float,
     ) -> None:
+        super().__init__(flat, learning_rate_init)
         self.learning_rate_init = float(learning_rate_init)
-        self.learning_rate = float(learning_rate_init)
         self.lr_schedule = lr_schedule
         self.momentum = float(momentum)
         self.nesterov = bool(nesterov)
         self.power_t = float(power_t)
-        self.velocity = xp.zeros(size, dtype=dtype)
-        self._tmp = xp.empty(size, dtype=dtype)
+        self.velocity = xp.zeros_like(flat.flat)
+        self._tmp = xp.empty_like(flat.flat)
 
-    def step(self, theta: Any, grad: Any) -> None:
+    @property
+    def learning_rate(self) -> float:
+        """The current step size η."""
+        return self.param_groups[0]["lr"]
+
+    @learning_rate.setter
+    def learning_rate(self, value: float) -> None:
+        self.param_groups[0]["lr"] = float(value)
+
+    def update(self, theta: Any, grad: Any) -> None:
         """One in-place update of ``theta`` from ``grad``."""
         v, tmp, mu, lr = self.velocity, self._tmp, self.momentum, self.learning_rate
         xp.multiply(grad, lr, out=tmp)
@@ -358,9 +405,7 @@ class SklearnSGD:
     def trigger_stopping(self, msg: str, verbose: bool) -> bool:
         """Whether to stop; with 'adaptive', divide the learning rate by 5 instead (once > 1e-6)."""
         if self.lr_schedule != "adaptive":
-            if verbose:
-                print(msg + " Stopping.")
-            return True
+            return super().trigger_stopping(msg, verbose)
         if self.learning_rate <= 1e-6:
             if verbose:
                 print(msg + " Learning rate too small. Stopping.")
@@ -371,35 +416,36 @@ class SklearnSGD:
         return False
 
 
-class SklearnAdam:
+class SklearnAdam(_FlatOptimizer):
     """scikit-learn's MLP ``AdamOptimizer``, in place on one flat array.
 
     m ← β₁m + (1−β₁)g, v ← β₂v + (1−β₂)g², θ ← θ − η·√(1−β₂ᵗ)/(1−β₁ᵗ) · m / (√v + ε).
 
     The ε sits outside the bias correction of v, as in scikit-learn (PyTorch's Adam, in
-    :class:`chainrule.optim.Adam`, divides √v by √(1−β₂ᵗ) first).
+    :class:`chainrule.optim.Adam`, divides √v by √(1−β₂ᵗ) first). ``learning_rate`` is the
+    bias-corrected step of the last update, as in scikit-learn; the group's ``lr`` is η.
     """
 
     def __init__(
         self,
-        size: int,
-        dtype: Any,
+        flat: FlatParameters,
         learning_rate_init: float,
         beta_1: float,
         beta_2: float,
         epsilon: float,
     ) -> None:
+        super().__init__(flat, learning_rate_init)
         self.learning_rate_init = float(learning_rate_init)
         self.learning_rate = float(learning_rate_init)
         self.beta_1 = float(beta_1)
         self.beta_2 = float(beta_2)
         self.epsilon = float(epsilon)
         self.t = 0
-        self.m = xp.zeros(size, dtype=dtype)
-        self.v = xp.zeros(size, dtype=dtype)
-        self._tmp = xp.empty(size, dtype=dtype)
+        self.m = xp.zeros_like(flat.flat)
+        self.v = xp.zeros_like(flat.flat)
+        self._tmp = xp.empty_like(flat.flat)
 
-    def step(self, theta: Any, grad: Any) -> None:
+    def update(self, theta: Any, grad: Any) -> None:
         """One in-place update of ``theta`` from ``grad``."""
         b1, b2, m, v, tmp = self.beta_1, self.beta_2, self.m, self.v, self._tmp
         self.t += 1
@@ -411,7 +457,7 @@ class SklearnAdam:
         v *= b2
         v += tmp
         self.learning_rate = (
-            self.learning_rate_init * math.sqrt(1.0 - b2**self.t) / (1.0 - b1**self.t)
+            self.param_groups[0]["lr"] * math.sqrt(1.0 - b2**self.t) / (1.0 - b1**self.t)
         )
         xp.sqrt(v, out=tmp)
         tmp += self.epsilon
@@ -419,13 +465,30 @@ class SklearnAdam:
         tmp *= self.learning_rate
         theta -= tmp
 
-    def iteration_ends(self, time_step: int) -> None:
-        pass
 
-    def trigger_stopping(self, msg: str, verbose: bool) -> bool:
-        if verbose:
-            print(msg + " Stopping.")
-        return True
+def store_params(estimator: Any, values: dict[str, Any]) -> None:
+    """Store ``__init__``'s arguments (its ``locals()``) as attributes, unchanged, as
+    scikit-learn requires of an estimator's ``__init__``."""
+    for name, value in values.items():
+        if name not in ("self", "__class__"):
+            setattr(estimator, name, value)
+
+
+def sklearn_loop(model: Any, loss_fn: Any, optimizer: Any, stopper: Any, history: Any) -> Loop:
+    """The training :class:`~chainrule.train.Loop` of a stochastic solver, with
+    scikit-learn's conventions: batches and targets as the estimator makes them (no
+    reshaping), no divergence guard (a non-finite loss trains on and the estimator raises at
+    the end, as scikit-learn does) and no dead-unit check."""
+    return Loop(
+        model,
+        loss_fn,
+        optimizer,
+        stoppers=[stopper],
+        guard=False,
+        align=False,
+        check_dead=False,
+        history=history,
+    )
 
 
 def as_numpy(a: Any, dtype: Any = None) -> np.ndarray:

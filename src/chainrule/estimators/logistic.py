@@ -48,12 +48,16 @@ from chainrule.estimators._base import (
     check_sample_weight,
     class_weight_vector,
     require_sklearn,
+    sklearn_loop,
     validate_data,
 )
+from chainrule.estimators._lbfgs import minimize_lbfgs
 from chainrule.nn import Linear, Sequential
 from chainrule.nn.losses import binary_cross_entropy_with_logits, cross_entropy, l2_penalty
 from chainrule.tensor import Tensor
+from chainrule.train.head import Head
 from chainrule.train.history import History
+from chainrule.train.stoppers import NoImprovement
 
 __all__ = ["LogisticRegression"]
 
@@ -272,47 +276,27 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
     def _fit_lbfgs(
         self, X: Any, target: Any, sw: Any, sw_sum: float, reg: float, binary: bool
     ) -> tuple[int, float]:
-        import scipy.optimize
-
         flat = FlatParameters(list(self.model_.parameters()), np.float64, n_weights=1)
         params = flat.params
         Xt = Tensor(X)
         scale = 1.0 / sw_sum
         one = xp.asarray(1.0)
 
-        def loss_grad(w: np.ndarray) -> tuple[float, np.ndarray]:
-            flat.flat[...] = xp.asarray(w)
+        def loss_grad() -> tuple[float, Any]:
             loss = self._data_loss(self.model_(Xt), target, sw, binary) * scale
             if reg:
                 loss = loss + l2_penalty(self.model_) * (0.5 * reg)
             grads = run_backward(loss, one, inputs=params)
-            return float(loss.item()), as_numpy(flat.gather(grads), np.float64)
+            return float(loss.item()), flat.gather(grads)
 
-        clock = {"start": time.perf_counter(), "iteration": 0}
-
-        def callback(intermediate_result: Any) -> None:
-            clock["iteration"] += 1
-            now = time.perf_counter()
-            fun = float(getattr(intermediate_result, "fun", np.nan))
-            self.history_.record({"loss": fun, "time": now - clock["start"]})
-            clock["start"] = now
-            if self.verbose:
-                print(f"Iteration {clock['iteration']}, objective = {fun:.10g}")
-
-        res = scipy.optimize.minimize(
-            loss_grad,
-            as_numpy(flat.flat, np.float64),
-            method="L-BFGS-B",
-            jac=True,
-            callback=callback,
-            options={
-                "maxiter": self.max_iter,
-                "maxls": 50,
-                "gtol": self.tol * _GTOL_FACTOR,
-                "ftol": 64 * np.finfo(float).eps,
-            },
-        )
-        flat.flat[...] = xp.asarray(res.x)
+        options = {
+            "maxiter": self.max_iter,
+            "maxls": 50,
+            "gtol": self.tol * _GTOL_FACTOR,
+            "ftol": 64 * np.finfo(float).eps,
+        }
+        verbose = "Iteration {i}, objective = {loss:.10g}" if self.verbose else None
+        res = minimize_lbfgs(flat, loss_grad, options, self.history_, verbose_line=verbose)
         if res.status != 0:
             message = (
                 res.message.decode("latin1") if isinstance(res.message, bytes) else res.message
@@ -324,9 +308,6 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
                 ConvergenceWarning,
                 stacklevel=3,
             )
-            self.history_.stopped_reason = "max_epochs"
-        else:
-            self.history_.stopped_reason = "tol"
         return min(int(res.nit), self.max_iter), float(res.fun)
 
     def _fit_stochastic(
@@ -346,43 +327,44 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
         n = X.shape[0]
         batch = min(200, n) if self.batch_size == "auto" else int(min(self.batch_size, n))
         weight = self.model_[0].weight
-        best, no_improvement, epoch, loss_epoch = np.inf, 0, 0, np.nan
-        stopped = "max_epochs"
-        for epoch in range(1, self.max_iter + 1):
-            t0 = time.perf_counter()
+
+        def loss_fn(z: Tensor, yb: tuple) -> Tensor:
+            # Σ_batch sℓ scaled by n/|B| is an unbiased estimate of Σ sℓ; / Σs as in the objective
+            t, swb, scale = yb
+            return self._data_loss(z, t, swb, binary) * scale
+
+        def batches() -> Any:
             order = xp.asarray(rs.permutation(n))
-            total = 0.0
             for start in range(0, n, batch):
                 idx = order[start : start + batch]
                 swb = None if sw is None else sw[idx]
-                # Σ_batch sℓ scaled by n/|B| is an unbiased estimate of Σ sℓ; / Σs as in the objective
-                scale = (n / idx.shape[0]) / sw_sum
-                loss = (
-                    self._data_loss(self.model_(Tensor(X[idx])), target[idx], swb, binary) * scale
+                yield Tensor(X[idx]), (target[idx], swb, (n / idx.shape[0]) / sw_sum)
+
+        stop = NoImprovement("loss", patience=self.n_iter_no_change, delta=self.tol)
+        loop = sklearn_loop(self.model_, loss_fn, opt, stop, self.history_)
+        epoch, loss_epoch = 0, np.nan
+        with loop.running():
+            loop.begin()
+            for epoch in range(1, self.max_iter + 1):
+                t0 = time.perf_counter()
+                loop.begin_epoch()
+                loop.run_epoch(batches())
+                with no_grad():
+                    w = weight.data
+                    loss_epoch = loop.total / n + 0.5 * reg * float(xp.sum(w * w))
+                if self.verbose:
+                    print(f"Epoch {epoch}, objective = {loss_epoch:.10g}")
+                logs = {"loss": loss_epoch, "lr": lr, "time": time.perf_counter() - t0}
+                if loop.end_epoch(logs):
+                    break
+            else:
+                warnings.warn(
+                    f"LogisticRegression(solver={self.solver!r}): maximum number of epochs "
+                    f"({self.max_iter}) reached and the objective has not converged yet.",
+                    ConvergenceWarning,
+                    stacklevel=3,
                 )
-                opt.zero_grad()
-                loss.backward()
-                opt.step()
-                total += float(loss.item()) * idx.shape[0]
-            with no_grad():
-                w = weight.data
-                loss_epoch = total / n + 0.5 * reg * float(xp.sum(w * w))
-            self.history_.record({"loss": loss_epoch, "lr": lr, "time": time.perf_counter() - t0})
-            if self.verbose:
-                print(f"Epoch {epoch}, objective = {loss_epoch:.10g}")
-            no_improvement = no_improvement + 1 if loss_epoch > best - self.tol else 0
-            best = min(best, loss_epoch)
-            if no_improvement >= self.n_iter_no_change:
-                stopped = "tol"
-                break
-        else:
-            warnings.warn(
-                f"LogisticRegression(solver={self.solver!r}): maximum number of epochs "
-                f"({self.max_iter}) reached and the objective has not converged yet.",
-                ConvergenceWarning,
-                stacklevel=3,
-            )
-        self.history_.stopped_reason = stopped
+        loop.finish()
         return epoch, loss_epoch
 
     # ------------------------------------------------------------------ fitted values
@@ -416,9 +398,8 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
 
     def predict(self, X: Any) -> np.ndarray:
         """The most probable class of each sample."""
-        z = self.decision_function(X)
-        idx = (z > 0).astype(np.intp) if z.ndim == 1 else z.argmax(axis=1)
-        return self.classes_[idx]
+        labels = Head("softmax").labels(self.decision_function(X))
+        return self.classes_[labels]
 
     def predict_log_proba(self, X: Any) -> np.ndarray:
         """Log-probabilities of the classes (stable for any logit), columns as ``classes_``."""

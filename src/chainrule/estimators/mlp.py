@@ -37,6 +37,7 @@ Differences, all deliberate:
 
 from __future__ import annotations
 
+import math
 import time
 import warnings
 from collections.abc import Callable
@@ -63,11 +64,17 @@ from chainrule.estimators._base import (
     check_sample_weight,
     class_weight_vector,
     require_sklearn,
+    sklearn_loop,
+    store_params,
     validate_data,
 )
+from chainrule.estimators._lbfgs import minimize_lbfgs
 from chainrule.nn import Linear, Module, Sequential, activation
 from chainrule.tensor import Tensor
+from chainrule.train.head import Head
 from chainrule.train.history import History
+from chainrule.train.snapshot import WeightSnapshot
+from chainrule.train.stoppers import NoImprovement
 
 __all__ = ["MLPClassifier", "MLPRegressor"]
 
@@ -191,24 +198,136 @@ def _softmax_parts(z: Any) -> tuple[Any, Any, Any]:
 _TINY = {"f": 1e-30, "d": 1e-290, "e": 1e-4}
 
 
-def _apply_link(kind: str, z: Any) -> Any:
-    """The output activation, applied to logits (a new array)."""
-    if kind == "softmax":
-        e, norm, _ = _softmax_parts(z)
-        e /= norm[:, None]
-        return e
-    if kind == "logistic":
-        e = xp.exp(-xp.abs(z))
-        return xp.where(z >= 0, 1, e) / (1 + e)
-    if kind == "exp":
-        return xp.exp(z)
-    return z
+_HEAD_LINK = {"softmax": "softmax", "logistic": "sigmoid", "identity": "identity", "exp": "exp"}
 
 
 def _xlogx(Y: Any) -> Any:
     """y·log y, with 0·log 0 = 0."""
     pos = Y > 0
     return xp.where(pos, Y * xp.log(xp.where(pos, Y, 1)), 0)
+
+
+# ----------------------------------------------------------------------------- the training step
+class _BatchLoss:
+    """A batch's objective for :class:`~chainrule.train.Loop`: its value and its backward.
+
+    The gradient with respect to the logits is the fused ``delta`` (link(z) − y, weighted),
+    which the engine backpropagates through the layers; the L2 penalty's gradient 2c·w is
+    added to the weights' gradients.
+    """
+
+    def __init__(self, value: float, z: Tensor, delta: Any, weights: list[Any], coef: float):
+        self.value, self.z, self.delta, self.weights, self.coef = value, z, delta, weights, coef
+
+    def item(self) -> float:
+        return self.value
+
+    def backward(self) -> None:
+        self.z.backward(self.delta)
+        if self.coef:
+            for w in self.weights:
+                w.grad = Tensor(w.grad.data + w.data * (2.0 * self.coef))
+
+    def gradients(self, params: list[Any]) -> list[Any]:
+        """The gradient arrays of ``params`` without touching ``.grad`` (for L-BFGS)."""
+        grads = run_backward(self.z, self.delta, inputs=params)
+        if self.coef:
+            for i in range(len(self.weights)):
+                grads[i] = grads[i] + params[i].data * (2.0 * self.coef)
+        return grads
+
+
+class _Objective:
+    """scikit-learn's MLP objective on a batch ``(Y, sample weights, Σ weights, y·log y)``:
+    the fused data loss plus ``0.5·alpha·Σw² / Σ weights``."""
+
+    def __init__(self, kind: str, flat: FlatParameters, alpha: float, extra: Any) -> None:
+        self.kind, self.flat, self.half_alpha, self.extra = kind, flat, 0.5 * float(alpha), extra
+        self.weights = flat.params[: len(flat.params) // 2]
+
+    def __call__(self, z: Tensor, batch: tuple) -> _BatchLoss:
+        Y, sw, sw_sum, extra = batch
+        loss, delta = _loss_and_delta(self.kind, z.data, Y, sw, sw_sum, extra)
+        coef = self.half_alpha / sw_sum if self.half_alpha else 0.0
+        if coef:
+            loss += coef * self.flat.squared_norm()
+        return _BatchLoss(loss, z, delta, self.weights, coef)
+
+
+class _Batches:
+    """The mini-batches of an epoch, shuffled by scikit-learn's draw on ``random_state``."""
+
+    def __init__(self, X: Any, Y: Any, sw: Any, extra: Any, size: int, rs: Any, shuffle: bool):
+        n = X.shape[0]
+        self.X, self.Y, self.extra, self.rs, self.shuffle = X, Y, extra, rs, shuffle
+        self.sw = None if sw is None else xp.asarray(sw, dtype=X.dtype)
+        self.order = np.arange(n)
+        self.slices = [slice(i, min(i + size, n)) for i in range(0, n, size)]
+
+    def epoch(self) -> Any:
+        X, Y, sw, extra = self.X, self.Y, self.sw, self.extra
+        if self.shuffle:
+            perm = np.arange(len(self.order))
+            self.rs.shuffle(perm)  # sklearn.utils.shuffle's draw
+            self.order = self.order[perm]
+            take = xp.asarray(self.order)
+            X, Y = X[take], Y[take]
+            sw = None if sw is None else sw[take]
+            extra = None if extra is None else extra[take]
+        for sl in self.slices:
+            swb = None if sw is None else sw[sl]
+            total = float(sl.stop - sl.start) if swb is None else float(swb.sum(dtype=np.float64))
+            if total <= 0.0:  # a batch of zero weight carries no gradient: skip it
+                continue
+            yield Tensor(X[sl]), (Y[sl], swb, total, None if extra is None else extra[sl])
+
+
+class _SklearnStopping:
+    """scikit-learn's stopping rule for the Loop: ``tol`` and ``n_iter_no_change`` on the
+    training loss (or the validation score), counted with its strict ``>``; when it fires,
+    the optimiser may decay its rate instead ('adaptive'). Keeps the estimator's records
+    (``best_loss_``, ``best_validation_score_``, the best weights) up to date."""
+
+    def __init__(self, est: Any, opt: Any, flat: FlatParameters, early_stopping: bool):
+        self.est, self.opt, self.early = est, opt, early_stopping
+        self.reason = "early_stopping" if early_stopping else "tol"
+        monitor = est._score_name if early_stopping else "loss"
+        self.rule = NoImprovement(
+            monitor,
+            patience=est.n_iter_no_change,
+            delta=est.tol,
+            mode="max" if early_stopping else "min",
+            strict=True,
+            reason=self.reason,
+            owner=type(est).__name__,
+        )
+        best = est.best_validation_score_ if early_stopping else est.best_loss_
+        self.rule.best = None if best is None or not math.isfinite(best) else best
+        self.rule.count = est._no_improvement_count
+
+    def update_logs(self, logs: dict[str, Any]) -> bool:
+        est, rule = self.est, self.rule
+        fired = rule.update_logs(logs)
+        if rule.new_best:
+            if self.early:
+                est.best_validation_score_ = rule.best
+                if est._best_state is None:
+                    est._best_state = WeightSnapshot(est.model_)
+                est._best_state.save()
+            else:
+                est.best_loss_ = rule.best
+        if fired:
+            what = "Validation score" if self.early else "Training loss"
+            msg = (
+                f"{what} did not improve more than tol={est.tol:f} for "
+                f"{est.n_iter_no_change} consecutive epochs."
+            )
+            if self.opt.trigger_stopping(msg, est.verbose):
+                est._no_improvement_count = rule.count
+                return True
+            rule.count = 0
+        est._no_improvement_count = rule.count
+        return False
 
 
 # ----------------------------------------------------------------------------- base class
@@ -245,30 +364,7 @@ class _BaseMLP(BaseEstimator):
         max_fun: int = 15000,
         dtype: Any = "float32",
     ) -> None:
-        self.hidden_layer_sizes = hidden_layer_sizes
-        self.activation = activation
-        self.solver = solver
-        self.alpha = alpha
-        self.batch_size = batch_size
-        self.learning_rate = learning_rate
-        self.learning_rate_init = learning_rate_init
-        self.power_t = power_t
-        self.max_iter = max_iter
-        self.shuffle = shuffle
-        self.random_state = random_state
-        self.tol = tol
-        self.verbose = verbose
-        self.warm_start = warm_start
-        self.momentum = momentum
-        self.nesterovs_momentum = nesterovs_momentum
-        self.early_stopping = early_stopping
-        self.validation_fraction = validation_fraction
-        self.beta_1 = beta_1
-        self.beta_2 = beta_2
-        self.epsilon = epsilon
-        self.n_iter_no_change = n_iter_no_change
-        self.max_fun = max_fun
-        self.dtype = dtype
+        store_params(self, locals())
 
     # ------------------------------------------------------------------ parameters
     def _check_params(self) -> list[int]:
@@ -415,7 +511,12 @@ class _BaseMLP(BaseEstimator):
         """The output activation of the network, in the input's float dtype."""
         Xc, out_dtype = self._validated_X(X)
         z = self._forward(Xc).astype(out_dtype, copy=False)
-        return _apply_link(self.out_activation_, z), out_dtype
+        return self._link(z), out_dtype
+
+    def _link(self, z: Any) -> Any:
+        """The output activation applied to logits, by the prediction head."""
+        head = Head(_HEAD_LINK[self.out_activation_])
+        return head.probabilities(z) if head.is_classifier else head.values(z)
 
     # ------------------------------------------------------------------ fitting
     def _fit(self, X: Any, y: Any, sample_weight: Any = None, incremental: bool = False) -> Any:
@@ -468,56 +569,27 @@ class _BaseMLP(BaseEstimator):
         return _xlogx(Y) if self.out_activation_ == "exp" else None
 
     def _fit_lbfgs(self, X: Any, Y: Any, sw: np.ndarray | None) -> None:
-        import scipy.optimize
-
         flat = self._flat()
-        dtype = flat.flat.dtype
-        kind = self.out_activation_
-        params = flat.params
+        objective = _Objective(self.out_activation_, flat, self.alpha, self._extra(Y))
         n = X.shape[0]
-        sw_d = None if sw is None else xp.asarray(sw, dtype=dtype)
-        sw_sum = float(n if sw is None else sw.sum())
-        coef = 0.5 * self.alpha / sw_sum
-        extra = self._extra(Y)
-        Xt = Tensor(X)
-        last = {"loss": np.nan}
+        sw_d = None if sw is None else xp.asarray(sw, dtype=flat.flat.dtype)
+        batch = (Y, sw_d, float(n if sw is None else sw.sum()), objective.extra)
+        params, Xt = flat.params, Tensor(X)
 
-        def loss_grad(w: np.ndarray) -> tuple[float, np.ndarray]:
-            flat.flat[...] = xp.asarray(w, dtype=dtype)
-            z = self.model_(Xt)
-            loss, delta = _loss_and_delta(kind, z.data, Y, sw_d, sw_sum, extra)
-            grads = run_backward(z, delta, inputs=params)
-            g = flat.gather(grads)
-            g[: flat.n_weight_values] += (2.0 * coef) * flat.weights
-            loss += coef * flat.squared_norm()
-            last["loss"] = loss
-            return loss, as_numpy(g, np.float64)
+        def loss_grad() -> tuple[float, Any]:
+            loss = objective(self.model_(Xt), batch)
+            return loss.value, flat.gather(loss.gradients(params))
 
-        clock = {"start": time.perf_counter(), "iteration": 0}
-
-        def callback(intermediate_result: Any) -> None:
-            # scipy >= 1.11 passes an OptimizeResult when the argument has this name
-            clock["iteration"] += 1
-            fun = float(getattr(intermediate_result, "fun", last["loss"]))
-            self.loss_curve_.append(fun)
-            now = time.perf_counter()
-            self.history_.record({"loss": fun, "time": now - clock["start"]})
-            clock["start"] = now
-            if self.verbose:
-                print(f"Iteration {clock['iteration']}, loss = {fun:.8f}")
-
-        res = scipy.optimize.minimize(
+        res = minimize_lbfgs(
+            flat,
             loss_grad,
-            as_numpy(flat.flat, np.float64),
-            method="L-BFGS-B",
-            jac=True,
-            callback=callback,
-            options={"maxfun": self.max_fun, "maxiter": self.max_iter, "gtol": self.tol},
+            {"maxfun": self.max_fun, "maxiter": self.max_iter, "gtol": self.tol},
+            self.history_,
+            verbose_line="Iteration {i}, loss = {loss:.8f}" if self.verbose else None,
+            curve=self.loss_curve_,
         )
         self.n_iter_ = _check_lbfgs_result(res, self.max_iter)
-        flat.flat[...] = xp.asarray(res.x, dtype=dtype)
         self.loss_ = float(res.fun)
-        self.history_.stopped_reason = "tol" if res.status == 0 else "max_epochs"
 
     def _split_validation(
         self, X: Any, Y: Any, sw: np.ndarray | None, y_labels: Any
@@ -551,174 +623,99 @@ class _BaseMLP(BaseEstimator):
         sw_va = None if sw is None else sw[va]
         return X[tr_x], Y[tr_x], sw_tr, X[va_x], self._validation_target(y_labels, va), sw_va
 
+    def _optimizer_for(self, flat: FlatParameters) -> SklearnSGD | SklearnAdam:
+        if self.solver == "sgd":
+            return SklearnSGD(
+                flat,
+                self.learning_rate_init,
+                self.learning_rate,
+                self.momentum,
+                self.nesterovs_momentum,
+                self.power_t,
+            )
+        return SklearnAdam(flat, self.learning_rate_init, self.beta_1, self.beta_2, self.epsilon)
+
+    def _batch_size(self, n: int) -> int:
+        if self.batch_size == "auto":
+            return min(200, n)
+        if self.batch_size > n:
+            warnings.warn(
+                "Got `batch_size` less than 1 or larger than sample size. It is going to be "
+                "clipped",
+                stacklevel=4,
+            )
+        return int(np.clip(self.batch_size, 1, n))
+
     def _fit_stochastic(
         self, X: Any, Y: Any, sw: np.ndarray | None, y_labels: Any, incremental: bool
     ) -> None:
         flat = self._flat()
-        dtype = flat.flat.dtype
-        theta = flat.flat
         if not incremental or not hasattr(self, "_optimizer"):
-            if self.solver == "sgd":
-                self._optimizer: SklearnSGD | SklearnAdam = SklearnSGD(
-                    theta.size,
-                    dtype,
-                    self.learning_rate_init,
-                    self.learning_rate,
-                    self.momentum,
-                    self.nesterovs_momentum,
-                    self.power_t,
-                )
-            else:
-                self._optimizer = SklearnAdam(
-                    theta.size,
-                    dtype,
-                    self.learning_rate_init,
-                    self.beta_1,
-                    self.beta_2,
-                    self.epsilon,
-                )
+            self._optimizer = self._optimizer_for(flat)
+        else:  # partial_fit: the optimiser's state carries over, onto this call's flat array
+            self._optimizer.flat = flat
         opt = self._optimizer
         if self.early_stopping and incremental:
             raise ValueError("partial_fit does not support early_stopping=True")
-        early_stopping = self.early_stopping
-        if early_stopping:
-            X, Y, sw, X_val, y_val, sw_val = self._split_validation(X, Y, sw, y_labels)
-        else:
-            X_val = y_val = sw_val = None
+        val = None
+        if self.early_stopping:
+            X, Y, sw, *val = self._split_validation(X, Y, sw, y_labels)
         n = X.shape[0]
-        if self.batch_size == "auto":
-            batch_size = min(200, n)
-        else:
-            if self.batch_size > n:
-                warnings.warn(
-                    "Got `batch_size` less than 1 or larger than sample size. It is going to be "
-                    "clipped",
-                    stacklevel=3,
-                )
-            batch_size = int(np.clip(self.batch_size, 1, n))
-        kind = self.out_activation_
-        params = flat.params
-        weights, grad_w = flat.weights, flat.grad_weights
-        half_alpha = 0.5 * float(self.alpha)
-        sw_d = None if sw is None else xp.asarray(sw, dtype=dtype)
-        extra = self._extra(Y)
-        rs = self._random_state
-        sample_idx = np.arange(n)
-        batches = [
-            (slice(start, min(start + batch_size, n)), min(start + batch_size, n) - start)
-            for start in range(0, n, batch_size)
-        ]
-        model, gather, step = self.model_, flat.gather, opt.step
-        pen = xp.empty_like(weights)
-        history = self.history_
-        stopped = "max_epochs"
+        size = self._batch_size(n)
+        batches = _Batches(X, Y, sw, self._extra(Y), size, self._random_state, self.shuffle)
+        stopping = _SklearnStopping(self, opt, flat, val is not None)
+        loop = sklearn_loop(
+            self.model_,
+            _Objective(self.out_activation_, flat, self.alpha, None),
+            opt,
+            stopping,
+            self.history_,
+        )
         self.n_iter_ = 0
-        try:
-            for _ in range(self.max_iter):
+        with loop.running():
+            loop.begin()
+            for _ in range(1 if incremental else self.max_iter):
                 t0 = time.perf_counter()
-                if self.shuffle:
-                    perm = np.arange(n)
-                    rs.shuffle(perm)  # sklearn.utils.shuffle's draw
-                    sample_idx = sample_idx[perm]
-                    take = xp.asarray(sample_idx)
-                    Xs, Ys = X[take], Y[take]
-                    sws = None if sw_d is None else sw_d[take]
-                    exs = None if extra is None else extra[take]
-                else:
-                    Xs, Ys, sws, exs = X, Y, sw_d, extra
                 lr = opt.learning_rate_init if self.solver == "adam" else opt.learning_rate
-                accumulated = 0.0
-                for sl, size in batches:
-                    swb = None if sws is None else sws[sl]
-                    sw_sum = float(size) if swb is None else float(swb.sum(dtype=np.float64))
-                    if sw_sum <= 0.0:  # a batch of zero weight carries no gradient: skip it
-                        continue
-                    z = model(Tensor(Xs[sl]))
-                    loss, delta = _loss_and_delta(
-                        kind, z.data, Ys[sl], swb, sw_sum, None if exs is None else exs[sl]
-                    )
-                    grad = gather(run_backward(z, delta, inputs=params))
-                    if half_alpha:
-                        c = half_alpha / sw_sum
-                        loss += c * float(xp.dot(weights, weights))
-                        xp.multiply(weights, 2.0 * c, out=pen)
-                        grad_w += pen
-                    accumulated += loss * size
-                    step(theta, grad)
+                loop.begin_epoch()
+                loop.run_epoch(batches.epoch())
                 self.n_iter_ += 1
-                self.loss_ = accumulated / n
+                self.loss_ = loop.total / n
                 self.t_ += n
                 self.loss_curve_.append(self.loss_)
                 if self.verbose:
                     print(f"Iteration {self.n_iter_}, loss = {self.loss_:.8f}")
-                self._update_no_improvement_count(early_stopping, X_val, y_val, sw_val, flat)
                 record = {"loss": self.loss_, "lr": lr}
-                if early_stopping:
-                    record[self._score_name] = self.validation_scores_[-1]
+                if val is not None:
+                    record[self._score_name] = self._validation_score(*val)
                 opt.iteration_ends(self.t_)
-                if self._no_improvement_count > self.n_iter_no_change:
-                    if early_stopping:
-                        msg = (
-                            f"Validation score did not improve more than tol={self.tol:f} for "
-                            f"{self.n_iter_no_change} consecutive epochs."
-                        )
-                    else:
-                        msg = (
-                            f"Training loss did not improve more than tol={self.tol:f} for "
-                            f"{self.n_iter_no_change} consecutive epochs."
-                        )
-                    if opt.trigger_stopping(msg, self.verbose):
-                        record["time"] = time.perf_counter() - t0
-                        history.record(record)
-                        stopped = "early_stopping" if early_stopping else "tol"
-                        break
-                    self._no_improvement_count = 0
                 record["time"] = time.perf_counter() - t0
-                history.record(record)
-                if incremental:
+                if loop.end_epoch(record):
                     break
-                if self.n_iter_ == self.max_iter:
+            else:
+                if not incremental:
                     warnings.warn(
                         f"Stochastic Optimizer: Maximum iterations ({self.max_iter}) reached and "
                         "the optimization hasn't converged yet.",
                         ConvergenceWarning,
                         stacklevel=3,
                     )
-        except KeyboardInterrupt:
+        loop.finish()
+        if loop.state.reason == "interrupted":
             warnings.warn("Training interrupted by user.", stacklevel=3)
-            stopped = "interrupted"
-        history.stopped_reason = stopped
-        if early_stopping and self._best_state is not None:
-            theta[...] = self._best_state  # restore the weights of the best validation score
-
-    def _update_no_improvement_count(
-        self, early_stopping: bool, X_val: Any, y_val: Any, sw_val: Any, flat: FlatParameters
-    ) -> None:
-        if early_stopping:
-            score = self._validation_score(X_val, y_val, sw_val)
-            self.validation_scores_.append(score)
-            if self.verbose:
-                print(f"Validation score: {score:f}")
-            if score < self.best_validation_score_ + self.tol:
-                self._no_improvement_count += 1
-            else:
-                self._no_improvement_count = 0
-            if score > self.best_validation_score_:
-                self.best_validation_score_ = score
-                self._best_state = flat.flat.copy()
-        else:
-            if self.loss_curve_[-1] > self.best_loss_ - self.tol:
-                self._no_improvement_count += 1
-            else:
-                self._no_improvement_count = 0
-            if self.loss_curve_[-1] < self.best_loss_:
-                self.best_loss_ = self.loss_curve_[-1]
+        if val is not None and self._best_state is not None:
+            self._best_state.restore()  # the weights of the best validation score
 
     def _validation_score(self, X_val: Any, y_val: Any, sw_val: Any) -> float:
-        out = _apply_link(self.out_activation_, self._forward(X_val))
+        out = self._link(self._forward(X_val))
         if not bool(xp.isfinite(out).all()):
-            return float("nan")
-        return float(self._score_outputs(as_numpy(out), y_val, sw_val))
+            score = float("nan")
+        else:
+            score = float(self._score_outputs(as_numpy(out), y_val, sw_val))
+        self.validation_scores_.append(score)
+        if self.verbose:
+            print(f"Validation score: {score:f}")
+        return score
 
     # ------------------------------------------------------------------ subclass hooks
     def _validate_input(self, X: Any, y: Any, incremental: bool, reset: bool) -> tuple:
@@ -932,33 +929,7 @@ default='relu'
         class_weight: Any = None,
         dtype: Any = "float32",
     ) -> None:
-        super().__init__(
-            hidden_layer_sizes=hidden_layer_sizes,
-            activation=activation,
-            solver=solver,
-            alpha=alpha,
-            batch_size=batch_size,
-            learning_rate=learning_rate,
-            learning_rate_init=learning_rate_init,
-            power_t=power_t,
-            max_iter=max_iter,
-            shuffle=shuffle,
-            random_state=random_state,
-            tol=tol,
-            verbose=verbose,
-            warm_start=warm_start,
-            momentum=momentum,
-            nesterovs_momentum=nesterovs_momentum,
-            early_stopping=early_stopping,
-            validation_fraction=validation_fraction,
-            beta_1=beta_1,
-            beta_2=beta_2,
-            epsilon=epsilon,
-            n_iter_no_change=n_iter_no_change,
-            max_fun=max_fun,
-            dtype=dtype,
-        )
-        self.class_weight = class_weight
+        store_params(self, locals())
 
     def __sklearn_tags__(self) -> Any:
         tags = super().__sklearn_tags__()
@@ -1205,33 +1176,7 @@ intercepts_, n_features_in_, feature_names_in_, n_iter_, n_layers_, n_outputs_, 
         max_fun: int = 15000,
         dtype: Any = "float32",
     ) -> None:
-        super().__init__(
-            hidden_layer_sizes=hidden_layer_sizes,
-            activation=activation,
-            solver=solver,
-            alpha=alpha,
-            batch_size=batch_size,
-            learning_rate=learning_rate,
-            learning_rate_init=learning_rate_init,
-            power_t=power_t,
-            max_iter=max_iter,
-            shuffle=shuffle,
-            random_state=random_state,
-            tol=tol,
-            verbose=verbose,
-            warm_start=warm_start,
-            momentum=momentum,
-            nesterovs_momentum=nesterovs_momentum,
-            early_stopping=early_stopping,
-            validation_fraction=validation_fraction,
-            beta_1=beta_1,
-            beta_2=beta_2,
-            epsilon=epsilon,
-            n_iter_no_change=n_iter_no_change,
-            max_fun=max_fun,
-            dtype=dtype,
-        )
-        self.loss = loss
+        store_params(self, locals())
 
     def __sklearn_tags__(self) -> Any:
         tags = super().__sklearn_tags__()

@@ -29,6 +29,8 @@ True
 
 from __future__ import annotations
 
+import math
+import numbers
 from collections.abc import Callable, Iterable
 from typing import Any
 
@@ -36,9 +38,53 @@ from chainrule.autograd import enable_grad
 from chainrule.backend import ndarray, xp
 from chainrule.tensor import Tensor
 
-__all__ = ["Optimizer"]
+__all__ = ["Optimizer", "check_hyperparameter"]
 
 ParamsT = Iterable[Tensor] | Iterable[dict[str, Any]]
+
+
+NUMERIC_OPTIONS = (
+    "lr",
+    "momentum",
+    "dampening",
+    "weight_decay",
+    "betas",
+    "eps",
+    "alpha",
+    "lr_decay",
+    "initial_accumulator_value",
+)
+"""The options that hold numbers, checked wherever they enter by :func:`check_hyperparameter`."""
+
+
+def check_hyperparameter(name: str, value: Any, *, low: float | None = 0.0) -> float:
+    """An optimiser option as a float: a real, finite number (>= ``low`` unless None).
+
+    Raises TypeError for a non-number (a string, a bool, None) and ValueError for NaN, an
+    infinity or a value below ``low``, naming the option. Every place an option enters (the
+    constructor, ``add_param_group``, ``load_state_dict`` and so a checkpoint) checks it here.
+
+    >>> check_hyperparameter("lr", 0.1)
+    0.1
+    >>> check_hyperparameter("lr", float("nan"))
+    Traceback (most recent call last):
+    ...
+    ValueError: invalid learning rate (lr): nan (must be a finite number)
+    >>> check_hyperparameter("lr", "0.1")
+    Traceback (most recent call last):
+    ...
+    TypeError: invalid learning rate (lr): '0.1' (must be a number, got str)
+    """
+    label = "learning rate (lr)" if name == "lr" else name
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise TypeError(
+            f"invalid {label}: {value!r} (must be a number, got {type(value).__name__})"
+        )
+    if not math.isfinite(value):
+        raise ValueError(f"invalid {label}: {value!r} (must be a finite number)")
+    if low is not None and value < low:
+        raise ValueError(f"invalid {label}: {value} (must be >= {low:g})")
+    return float(value)
 
 
 class Optimizer:
@@ -158,18 +204,29 @@ class Optimizer:
         self.param_groups.append(group)
 
     def _validate(self, group: dict[str, Any]) -> None:
-        """Check a group's options; raise ValueError for a bad one."""
-        if group.get("lr", 0.0) < 0.0:
-            raise ValueError(f"invalid learning rate: {group['lr']} (must be >= 0)")
-        if group.get("weight_decay", 0.0) < 0.0:
-            raise ValueError(f"invalid weight_decay: {group['weight_decay']} (must be >= 0)")
+        """Check a group's options; raise TypeError or ValueError naming a bad one.
+
+        Every numeric option (:data:`NUMERIC_OPTIONS`; ``betas`` a pair of them) must be a
+        real, finite number; ``lr`` and ``weight_decay`` also >= 0. Subclasses add their own
+        ranges.
+        """
+        for key in NUMERIC_OPTIONS:
+            if key not in group:
+                continue
+            value = group[key]
+            if key == "betas":
+                if not isinstance(value, (tuple, list)) or len(value) != 2:
+                    raise TypeError(f"invalid betas: {value!r} (must be a pair of numbers)")
+                for item in value:
+                    check_hyperparameter(key, item, low=None)
+            else:
+                check_hyperparameter(key, value, low=0.0 if key in ("lr", "weight_decay") else None)
 
     @staticmethod
     def _check_nonnegative(group: dict[str, Any], *names: str) -> None:
         """Raise ValueError naming the first of the options ``names`` that is negative."""
         for name in names:
-            if group[name] < 0.0:
-                raise ValueError(f"invalid {name}: {group[name]} (must be >= 0)")
+            check_hyperparameter(name, group[name])
 
     # ------------------------------------------------------------------ stepping
     def zero_grad(self, set_to_none: bool = True) -> None:
@@ -362,6 +419,10 @@ class Optimizer:
                 )
             options = {k: v for k, v in saved.items() if k != "params"}
             merged = {**group, **options}
+            try:
+                self._validate(merged)
+            except (TypeError, ValueError) as exc:
+                raise type(exc)(f"parameter group {gi} of the loaded state dict: {exc}") from None
             new_groups.append(options)
             for idx, p in zip(saved["params"], group["params"]):
                 where[int(idx)] = (p, merged)

@@ -31,6 +31,9 @@ from chainrule.nn import losses
 from chainrule.playground import export
 from chainrule.playground.features import feature_matrix, grid, make_dataset, split_mask
 from chainrule.playground.protocol import pack
+from chainrule.train import GradientFlow, Loop, NoImprovement
+from chainrule.train.head import Head
+from chainrule.train.step import quiet_floats
 
 __all__ = ["NEURON_GRID", "OUTPUT_GRID", "Trainer", "build_model"]
 
@@ -38,6 +41,7 @@ NEURON_GRID, OUTPUT_GRID = 24, 64
 LIVE_TRAINING_KEYS = frozenset(
     {"learning_rate", "optimizer", "momentum", "regularization", "reg_rate", "batch_size"}
 )
+_HEAD_LINK = {"bce": "sigmoid", "ce": "softmax", "mse_pm1": "tanh_score", "mse": "identity"}
 _OUTPUT_TEXT = {
     "bce": "one logit: p(class 1) = sigmoid(output)",
     "ce": "logits: class probabilities = softmax(output)",
@@ -108,11 +112,42 @@ class Trainer:
         self._shuffle = np.random.default_rng((p["seed"], 2))
         self._order, self._pos = self._shuffle.permutation(len(self.F_train)), 0
         self.epoch = self.steps = 0
-        self._grad_sum, self._grad_count = np.zeros(len(self.linears)), 0
         self._grad_last = np.zeros(len(self.linears))
+        self._grad_steps = 0
         self._epoch_loss, self._epoch_batches = 0.0, 0
-        self._best, self._bad_epochs = math.inf, 0
+        self._data_loss = math.nan
         self.changed_during_run = False
+        self.loop = self._loop()
+
+    def _loop(self) -> Loop:
+        """The training loop: the step, the divergence guard, gradient norms, the plateau rule.
+
+        A plateau is ``patience`` epochs in a row whose loss is not below the best so far by a
+        fraction ``min_delta`` of it.
+        """
+        p = self.params
+        self.grad_flow = GradientFlow(per_epoch=False)
+        plateau = NoImprovement(
+            "loss",
+            patience=p["patience"] or math.inf,
+            delta=p["min_delta"],
+            rule="min_delta",
+            relative=True,
+            reason="plateau",
+            owner="playground",
+        )
+        loop = Loop(
+            self.model,
+            self._objective,
+            self.opt,
+            callbacks=[self.grad_flow],
+            stoppers=[plateau],
+            align=False,
+        )
+        with quiet_floats():
+            loop.begin()
+            loop.begin_epoch()
+        return loop
 
     def prepare_data(self) -> None:
         """Feature matrices and targets (in the loss's form) of the training and test points."""
@@ -141,7 +176,7 @@ class Trainer:
         if changed & LIVE_TRAINING_KEYS and self.steps:
             self.changed_during_run = True
         if "optimizer" in changed:
-            self.opt = self._optimizer()
+            self.opt = self.loop.optimizer = self._optimizer()
             return
         for group in self.opt.param_groups:
             group["lr"] = p["learning_rate"]
@@ -177,11 +212,23 @@ class Trainer:
             return losses.cross_entropy(out, target)
         return losses.mse_loss(out[:, 0], target)
 
+    def _objective(self, out: cr.Tensor, target: np.ndarray) -> cr.Tensor:
+        """The data loss (kept for the epoch's mean) plus the regularisation penalty."""
+        loss = self.loss(out, target)
+        self._data_loss = loss.item()
+        rate = self.params["reg_rate"]
+        if self.params["regularization"] == "l1":
+            loss = loss + rate * losses.l1_penalty(self.model)
+        elif self.params["regularization"] == "l2":
+            loss = loss + 0.5 * rate * losses.l2_penalty(self.model)
+        return loss
+
     def step(self) -> str | None:
         """One optimiser step on the next mini-batch, as ``reproduce.py`` takes it.
 
         Returns None mid-epoch, 'epoch' at the end of an epoch, or why training should stop:
-        'max_epochs', 'plateau' (see :meth:`_end_epoch`) or 'diverged' (a non-finite loss).
+        'max_epochs', 'plateau' (see :meth:`_loop`) or 'diverged' (a non-finite loss: the
+        weights go back to those at the start of the epoch, the last known finite ones).
         """
         p, n = self.params, len(self.F_train)
         idx = self._order[self._pos : self._pos + p["batch_size"]]
@@ -189,46 +236,31 @@ class Trainer:
         wrapped = self._pos >= n
         if wrapped:
             self._order, self._pos = self._shuffle.permutation(n), 0
-        loss = self.loss(self.model(cr.tensor(self.F_train[idx])), self.t_train[idx])
-        data_loss = loss.item()
-        rate = p["reg_rate"]
-        if p["regularization"] == "l1":
-            loss = loss + rate * losses.l1_penalty(self.model)
-        elif p["regularization"] == "l2":
-            loss = loss + 0.5 * rate * losses.l2_penalty(self.model)
-        self.opt.zero_grad()
-        loss.backward()
-        self.opt.step()
+        loop = self.loop
+        loop.diverged = None
+        with quiet_floats():
+            if loop.step(cr.tensor(self.F_train[idx]), self.t_train[idx]) is None:
+                return "diverged"
         self.steps += 1
-        for i, lin in enumerate(self.linears):
-            g = lin.weight.grad.data.ravel()
-            self._grad_sum[i] += math.sqrt(float(np.dot(g, g)))
-        self._grad_count += 1
-        self._epoch_loss += data_loss
+        self._epoch_loss += self._data_loss
         self._epoch_batches += 1
-        if not math.isfinite(data_loss):
-            return "diverged"
         return self._end_epoch() if wrapped else None
 
     def _end_epoch(self) -> str:
-        """Count the epoch; apply the stopping criteria to its mean training loss.
-
-        A plateau is ``patience`` epochs in a row whose loss is not below the best so far by a
-        fraction ``min_delta`` of it.
-        """
-        p = self.params
+        """Count the epoch; apply the stopping criteria to its mean training loss."""
+        p, loop = self.params, self.loop
         self.epoch += 1
         loss = self._epoch_loss / max(self._epoch_batches, 1)
         self._epoch_loss, self._epoch_batches = 0.0, 0
-        if self._best == math.inf or loss < self._best * (1.0 - p["min_delta"]):
-            self._best, self._bad_epochs = loss, 0
-        else:
-            self._bad_epochs += 1
+        if not loop.check_weights():
+            return "diverged"
+        with quiet_floats():
+            plateau = loop.end_epoch({"loss": loss}, record=False)
+            loop.state.stop, loop.state.reason = False, None
+            loop.begin_epoch()
         if p["max_epochs"] and self.epoch >= p["max_epochs"]:
             return "max_epochs"
-        if p["patience"] and self._bad_epochs >= p["patience"]:
-            return "plateau"
-        return "epoch"
+        return "plateau" if plateau else "epoch"
 
     # ------------------------------------------------------------------ what the page shows
     def data_message(self) -> bytes:
@@ -259,13 +291,17 @@ class Trainer:
         outs.append(self._score(v.data))
         return outs
 
+    @property
+    def head(self) -> Head:
+        """How the network's outputs become probabilities and labels (see train.head)."""
+        return Head(_HEAD_LINK[self.kind])
+
     def _score(self, out: np.ndarray) -> np.ndarray:
         """The output as the page shows it: in [-1, 1], or class probabilities for softmax."""
         if self.kind == "bce":
-            return 2.0 / (1.0 + np.exp(-out)) - 1.0
+            return 2.0 * self.head.probabilities(out) - 1.0
         if self.kind == "ce":
-            e = np.exp(out - out.max(axis=1, keepdims=True))
-            return e / e.sum(axis=1, keepdims=True)
+            return self.head.probabilities(out)
         return out
 
     def _metrics(self, F: np.ndarray, t: np.ndarray) -> tuple[float, np.ndarray | None]:
@@ -274,16 +310,21 @@ class Trainer:
             return math.nan, None
         with cr.no_grad():
             out = self.model(cr.tensor(F))
-            loss = self.loss(out, t).item()
+            # a diverging network's outputs may overflow: the losses refuse NaN, show none
+            loss = self.loss(out, t).item() if np.isfinite(out.data).all() else math.nan
         if not self.classes:
             return loss, None
-        o, c = out.data, self.classes
-        pred = o.argmax(1) if self.kind == "ce" else (o[:, 0] > 0).astype(np.int64)
+        c = self.classes
+        pred = self.head.labels(out.data)
         true = (t > 0).astype(np.int64) if self.kind == "mse_pm1" else t.astype(np.int64)
         return loss, np.bincount(true * c + pred, minlength=c * c).reshape(c, c)
 
     def frame(self, running: bool) -> bytes:
         """A frame (see the module notes) as a binary envelope."""
+        with quiet_floats():  # a diverging network's outputs overflow: the frame shows it
+            return self._frame(running)
+
+    def _frame(self, running: bool) -> bytes:
         train_loss, train_cm = self._metrics(self.F_train, self.t_train)
         test_loss, test_cm = self._metrics(self.F_test, self.t_test)
         *hidden, out_small = self._activations(self.G_neurons)
@@ -303,9 +344,8 @@ class Trainer:
             arrays["output"] = _u8(output[:, 0]).reshape(side)
         arrays["weights"] = np.concatenate([m.weight.data.ravel() for m in self.linears])
         arrays["biases"] = np.concatenate([m.bias.data.ravel() for m in self.linears])
-        if self._grad_count:
-            self._grad_last = self._grad_sum / self._grad_count
-            self._grad_sum[:], self._grad_count = 0.0, 0
+        if self.steps != self._grad_steps:  # the mean norms since the last frame
+            self._grad_last, self._grad_steps = self.grad_flow.drain(), self.steps
         header = {
             "type": "frame",
             "t": time.time(),
@@ -320,6 +360,7 @@ class Trainer:
             "layer_shapes": [list(m.weight.shape) for m in self.linears],
             "grad_norms": [_num(g) for g in self._grad_last],
             "neuron_scales": [_num(s) for s in np.concatenate([[], *scales]).tolist()],
+            "warning": self.loop.dead,
         }
         return pack(header, arrays)
 

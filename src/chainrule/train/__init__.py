@@ -31,20 +31,27 @@ from chainrule.train.callbacks import (
 )
 from chainrule.train.dead import dead_units
 from chainrule.train.history import STOP_REASONS, History
-from chainrule.train.loop import DivergenceWarning, evaluate, fit
+from chainrule.train.loop import evaluate, fit
+from chainrule.train.step import DeadUnitsWarning, DivergenceWarning, Loop
+from chainrule.train.stoppers import NoImprovement, Target, TimeLimit
 
 __all__ = [
     "METRIC_NAMES",
     "STOP_REASONS",
     "CSVLogger",
     "Callback",
+    "DeadUnitsWarning",
     "DivergenceWarning",
     "EarlyStopping",
     "GradientFlow",
     "History",
     "LRScheduler",
+    "Loop",
     "ModelCheckpoint",
+    "NoImprovement",
     "ProgressBar",
+    "Target",
+    "TimeLimit",
     "TrainState",
     "dead_units",
     "evaluate",

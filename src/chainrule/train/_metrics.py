@@ -2,8 +2,8 @@
 
 A model's output may be logits (for ``binary_cross_entropy_with_logits`` or
 ``cross_entropy``), probabilities (a sigmoid or softmax output with ``binary_cross_entropy``)
-or regression values. The named metrics turn outputs into what :mod:`chainrule.metrics`
-expects:
+or regression values. The loss declares which (see :mod:`chainrule.train.head`), and its
+:class:`~chainrule.train.head.Head` turns outputs into what :mod:`chainrule.metrics` expects:
 
 - class labels for 'accuracy', 'precision', 'recall' and 'f1': the argmax of each row when
   the output has several columns; for one column, a threshold at 0 for logits and at 0.5
@@ -12,11 +12,8 @@ expects:
 - probabilities for 'log_loss' (sigmoid or softmax of logits, exp of log-probabilities);
 - the values themselves for 'mse', 'mae' and 'r2'.
 
-Whether outputs are logits is read from the loss function's name (``..._with_logits``,
-``cross_entropy``, ``CrossEntropyLoss``... are on logits; ``nll_loss`` on log-probabilities;
-``binary_cross_entropy``, ``mse_loss``... on probabilities or values). For a loss it does not
-know (a lambda), one-column outputs all inside [0, 1] are taken as probabilities, others as
-logits; pass ``get_metric(name, output=...)`` to say it explicitly.
+For a loss that declares nothing (a lambda), outputs all inside [0, 1] are taken as
+probabilities, others as logits; pass ``get_metric(name, output=...)`` to say it explicitly.
 
 >>> import chainrule as cr
 >>> acc = get_metric("accuracy", output="logits")
@@ -30,6 +27,7 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 from chainrule.backend import xp
+from chainrule.train.head import LINKS, Head, head_for
 
 __all__ = ["METRIC_NAMES", "get_metric", "output_kind", "resolve_metrics"]
 
@@ -59,40 +57,45 @@ METRIC_NAMES = ("accuracy", "f1", "log_loss", "mae", "mse", "precision", "r2", "
 _OUTPUTS = ("auto", "logits", "probabilities", "log_probabilities", "values")
 
 
-def output_kind(loss_fn: Any) -> str:
-    """What the model outputs, judged from the loss function's name.
+_KIND_OF_LINK = {
+    "sigmoid": "logits",
+    "softmax": "logits",
+    "log_softmax": "log_probabilities",
+    "probability": "probabilities",
+    "identity": "probabilities",
+    "tanh_score": "values",
+    "exp": "values",
+    "auto": "auto",
+}
+_LINK_OF_KIND = {
+    "auto": "auto",
+    "logits": "softmax",
+    "probabilities": "probability",
+    "log_probabilities": "log_softmax",
+    "values": "identity",
+}
 
-    Returns 'logits', 'log_probabilities', 'probabilities' or 'auto' (unknown).
+
+def output_kind(loss_fn: Any) -> str:
+    """What the model outputs, as the loss declares it (see :func:`~chainrule.train.head.head_for`).
+
+    Returns 'logits', 'log_probabilities', 'probabilities' or 'auto' (undeclared).
 
     >>> from chainrule.nn.losses import binary_cross_entropy_with_logits, mse_loss
     >>> output_kind(binary_cross_entropy_with_logits), output_kind(mse_loss), output_kind(abs)
     ('logits', 'probabilities', 'auto')
     """
-    name = getattr(loss_fn, "__name__", None) or type(loss_fn).__name__
-    key = name.lower().replace("_", "")
-    if "logits" in key or key in ("crossentropy", "crossentropyloss", "softmaxcrossentropy"):
-        return "logits"
-    if key.startswith("nll"):
-        return "log_probabilities"
-    known = ("binarycrossentropy", "bceloss", "mseloss", "l1loss", "huberloss", "mse", "mae")
-    if key in known:
-        return "probabilities"
-    return "auto"
+    return _KIND_OF_LINK[head_for(loss_fn).link]
 
 
-def _sigmoid(z: Any) -> Any:
-    return 0.5 * (1.0 + xp.tanh(0.5 * z))  # never overflows
-
-
-def _softmax(z: Any) -> Any:
-    e = xp.exp(z - xp.max(z, axis=1, keepdims=True))
-    return e / xp.sum(e, axis=1, keepdims=True)
-
-
-def _is_logits(out: Any, output: str) -> bool:
-    if output == "auto":
-        return not bool(xp.all((out >= 0) & (out <= 1)))
-    return output == "logits"
+def _head(output: str | Head) -> Head:
+    if isinstance(output, Head):
+        return output
+    if output in _LINK_OF_KIND:
+        return Head(_LINK_OF_KIND[output])
+    if output in LINKS:
+        return Head(output)
+    raise ValueError(f"output must be one of {', '.join(_OUTPUTS)}, got {output!r}")
 
 
 def _true_labels(y: Any) -> Any:
@@ -104,21 +107,15 @@ def _true_labels(y: Any) -> Any:
     return y
 
 
-def _pred_labels(out: Any, output: str) -> Any:
-    if out.ndim == 2 and out.shape[1] > 1:
-        return xp.argmax(out, axis=1)
-    out = out.reshape(-1)
-    threshold = 0.0 if _is_logits(out, output) else 0.5
-    return (out > threshold).astype(xp.int64)
+def _pred_labels(out: Any, head: Head) -> Any:
+    labels = head.labels(out)
+    return labels.reshape(-1) if labels.ndim != 2 or labels.shape[1] == 1 else labels
 
 
-def _probabilities(out: Any, output: str) -> Any:
+def _probabilities(out: Any, head: Head) -> Any:
+    prob = head.probabilities(out)
     multi = out.ndim == 2 and out.shape[1] > 1
-    if output == "log_probabilities":
-        return xp.exp(out)
-    if _is_logits(out, output):
-        return _softmax(out) if multi else _sigmoid(out.reshape(-1))
-    return out if multi else out.reshape(-1)
+    return prob if multi else prob.reshape(-1)
 
 
 def _values(y: Any, out: Any) -> tuple[Any, Any]:
@@ -129,7 +126,7 @@ def _values(y: Any, out: Any) -> tuple[Any, Any]:
     return y, out
 
 
-def get_metric(name: str, output: str = "auto") -> MetricFn:
+def get_metric(name: str, output: str | Head = "auto") -> MetricFn:
     """A metric by name, as a function ``(y_true, outputs) -> float`` of backend arrays.
 
     Parameters
@@ -137,8 +134,9 @@ def get_metric(name: str, output: str = "auto") -> MetricFn:
     name : str
         'accuracy', 'precision', 'recall', 'f1', 'log_loss', 'mse', 'mae' or 'r2' (or the
         scikit-learn names 'accuracy_score', 'mean_squared_error'...).
-    output : {"auto", "logits", "probabilities", "log_probabilities", "values"}
-        What the model outputs (see the module notes); "auto" guesses per call.
+    output : {"auto", "logits", "probabilities", "log_probabilities", "values"} or Head
+        What the model outputs (see the module notes); "auto" decides per call from the
+        values. A :class:`~chainrule.train.head.Head` (or a link name) says it exactly.
 
     Returns
     -------
@@ -165,12 +163,11 @@ def get_metric(name: str, output: str = "auto") -> MetricFn:
             f"unknown metric {name!r} (known: {', '.join(METRIC_NAMES)}; or pass a callable "
             "metric(y_true, outputs) -> float)"
         )
-    if output not in _OUTPUTS:
-        raise ValueError(f"output must be one of {', '.join(_OUTPUTS)}, got {output!r}")
+    head = _head(output)
 
     def labels_metric(fn: Callable[..., float]) -> MetricFn:
         def metric(y_true: Any, out: Any) -> float:
-            t, p = _true_labels(y_true), _pred_labels(out, output)
+            t, p = _true_labels(y_true), _pred_labels(out, head)
             if fn is M.accuracy_score:
                 return fn(t, p)
             multi = out.ndim == 2 and out.shape[1] > 1
@@ -179,7 +176,7 @@ def get_metric(name: str, output: str = "auto") -> MetricFn:
         return metric
 
     def log_loss(y_true: Any, out: Any) -> float:
-        prob = _probabilities(out, output)
+        prob = _probabilities(out, head)
         k = prob.shape[1] if prob.ndim == 2 else 2
         return M.log_loss(_true_labels(y_true), prob, labels=xp.arange(k))
 
@@ -215,7 +212,7 @@ def resolve_metrics(metrics: Iterable[Any], loss_fn: Any = None) -> list[tuple[s
     """
     if isinstance(metrics, str) or callable(metrics):
         metrics = [metrics]
-    output = output_kind(loss_fn) if loss_fn is not None else "auto"
+    output: str | Head = head_for(loss_fn) if loss_fn is not None else "auto"
     out: list[tuple[str, MetricFn]] = []
     seen: set[str] = set()
     for m in metrics:

@@ -37,7 +37,9 @@ from collections.abc import Mapping
 from typing import Any, TextIO
 
 from chainrule.backend import xp
-from chainrule.train.history import History, higher_is_better
+from chainrule.train.history import History
+from chainrule.train.snapshot import WeightSnapshot
+from chainrule.train.stoppers import NoImprovement, logged, resolve_mode
 
 __all__ = [
     "CSVLogger",
@@ -111,6 +113,9 @@ class Callback:
     optimizer: Any = None
     history: History | None = None
     state: TrainState | None = None
+    touches_weights: bool = True
+    """Whether ``on_epoch_end`` may change the weights. Leave True unless it cannot: when
+    every callback declares False, the divergence guard reuses its end-of-epoch copy."""
 
     def set_context(
         self, model: Any, optimizer: Any, history: History, state: TrainState | None = None
@@ -147,28 +152,6 @@ class Callback:
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}()"
-
-
-def monitored(logs: Mapping[str, Any], key: str, owner: str) -> float:
-    """``logs[key]`` as a float, or a ValueError that says what is logged.
-
-    >>> monitored({"loss": 0.5}, "loss", "EarlyStopping")
-    0.5
-    """
-    if key not in logs:
-        known = ", ".join(k for k in logs if k not in ("lr", "time"))
-        hint = ""
-        if key.startswith("val_"):
-            hint = "; pass validation_data or validation_split to fit to get val_* values"
-        raise ValueError(f"{owner}: {key!r} is not logged (logged: {known}){hint}")
-    return float(logs[key])
-
-
-def _resolve_mode(mode: str, monitor: str, owner: str) -> bool:
-    """True when higher is better."""
-    if mode not in ("auto", "min", "max"):
-        raise ValueError(f"{owner}: mode must be 'auto', 'min' or 'max', got {mode!r}")
-    return higher_is_better(monitor) if mode == "auto" else mode == "max"
 
 
 class EarlyStopping(Callback):
@@ -222,6 +205,8 @@ class EarlyStopping(Callback):
     (1, 3, 'early_stopping')
     """
 
+    touches_weights = False  # it restores the best weights after the last epoch only
+
     def __init__(
         self,
         monitor: str = "val_loss",
@@ -236,45 +221,57 @@ class EarlyStopping(Callback):
         self.min_delta = abs(float(min_delta))
         self.patience = int(patience)
         self.mode = mode
-        self.maximize = _resolve_mode(mode, monitor, "EarlyStopping")
+        self.rule = NoImprovement(
+            monitor,
+            patience=self.patience,
+            delta=self.min_delta,
+            mode=mode,
+            rule="min_delta",
+            reason="early_stopping",
+            owner="EarlyStopping",
+        )
+        self.maximize = self.rule.maximize
         self.restore_best_weights = bool(restore_best_weights)
         self._reset()
 
     def _reset(self) -> None:
-        self.best: float | None = None
+        self.rule.reset()
         self.best_epoch: int | None = None
-        self.best_weights: Any = None
-        self.wait = 0
+        self.best_weights: WeightSnapshot | None = None
         self.stopped_epoch: int | None = None
+
+    @property
+    def best(self) -> float | None:
+        """The best value seen."""
+        return self.rule.best
+
+    @property
+    def wait(self) -> int:
+        """Epochs since the last improvement."""
+        return self.rule.count
 
     def on_train_begin(self, history: History) -> None:
         self._reset()
 
     def improved(self, value: float) -> bool:
         """Whether ``value`` beats the best so far by more than ``min_delta``."""
-        if math.isnan(value):
-            return False
-        if self.best is None:
-            return True
-        if self.maximize:
-            return value > self.best + self.min_delta
-        return value < self.best - self.min_delta
+        return not self.rule._worse(value)
 
     def on_epoch_end(self, epoch: int, logs: dict[str, Any]) -> None:
-        value = monitored(logs, self.monitor, "EarlyStopping")
-        if self.improved(value):
-            self.best, self.best_epoch, self.wait = value, epoch, 0
+        stop = self.rule.update_logs(logs)
+        if self.rule.new_best:
+            self.best_epoch = epoch
             if self.restore_best_weights and self.model is not None:
-                self.best_weights = self.model.state_dict()
-            return
-        self.wait += 1
-        if self.wait >= self.patience:
+                if self.best_weights is None:
+                    self.best_weights = WeightSnapshot(self.model)
+                self.best_weights.save()
+        if stop:
             self.stopped_epoch = epoch
-            self.stop_training("early_stopping")
+            self.stop_training(self.rule.reason)
 
     def on_train_end(self, history: History) -> None:
         if self.restore_best_weights and self.best_weights is not None:
-            self.model.load_state_dict(self.best_weights)
+            self.best_weights.restore()
 
     def __repr__(self) -> str:
         return (
@@ -327,6 +324,8 @@ class ModelCheckpoint(Callback):
     'model-3'
     """
 
+    touches_weights = False
+
     def __init__(
         self,
         path: str | os.PathLike,
@@ -341,7 +340,7 @@ class ModelCheckpoint(Callback):
         self.monitor = monitor
         self.save_best_only = bool(save_best_only)
         self.every_n_epochs = every_n_epochs
-        self.maximize = _resolve_mode(mode, monitor, "ModelCheckpoint")
+        self.maximize = resolve_mode(mode, monitor, "ModelCheckpoint")
         self.best: float | None = None
         self.saved: list[tuple[int, str]] = []
 
@@ -358,7 +357,7 @@ class ModelCheckpoint(Callback):
         if self.every_n_epochs is not None and (epoch + 1) % self.every_n_epochs != 0:
             return
         if self.save_best_only:
-            value = monitored(logs, self.monitor, "ModelCheckpoint")
+            value = logged(logs, self.monitor, "ModelCheckpoint")
             better = self.best is None or (
                 value > self.best if self.maximize else value < self.best
             )
@@ -421,6 +420,8 @@ class LRScheduler(Callback):
     0.5
     """
 
+    touches_weights = False
+
     def __init__(self, scheduler: Any, monitor: str | None = None, interval: str = "epoch") -> None:
         if interval not in ("epoch", "batch"):
             raise ValueError(f"LRScheduler: interval must be 'epoch' or 'batch', got {interval!r}")
@@ -432,7 +433,7 @@ class LRScheduler(Callback):
     def _step(self, logs: Mapping[str, Any]) -> None:
         if self.needs_metric:
             key = self.monitor or ("val_loss" if "val_loss" in logs else "loss")
-            self.scheduler.step(monitored(logs, key, "LRScheduler"))
+            self.scheduler.step(logged(logs, key, "LRScheduler"))
         else:
             self.scheduler.step()
 
@@ -473,6 +474,8 @@ class CSVLogger(Callback):
     epoch,loss,time
     """
 
+    touches_weights = False
+
     def __init__(self, path: str | os.PathLike) -> None:
         self.path = os.fspath(path)
         self._next_write = 0.0
@@ -506,6 +509,7 @@ class GradientFlow(Callback):
     epoch end it appends the mean over the epoch's batches to ``history.grad_norms`` (and to
     ``self.norms``), a dict keyed by the parameter's name (``"0.weight"``, ``"2.weight"``...).
     Norms that shrink layer by layer towards the input show vanishing gradients.
+    ``per_epoch=False`` keeps no per-epoch record: a live display reads :meth:`drain`.
 
     Examples
     --------
@@ -520,11 +524,15 @@ class GradientFlow(Callback):
     ['0.weight', '2.weight']
     """
 
-    def __init__(self) -> None:
+    touches_weights = False
+
+    def __init__(self, per_epoch: bool = True) -> None:
+        self.per_epoch = per_epoch
         self.norms: list[dict[str, float]] = []
         self._params: list[tuple[str, Any]] = []
         self._sums: dict[str, float] = {}
         self._counts: dict[str, int] = {}
+        self._window: tuple[list[float], list[int]] = ([], [])
 
     def on_train_begin(self, history: History) -> None:
         from chainrule.nn import Linear
@@ -535,19 +543,38 @@ class GradientFlow(Callback):
             for name, module in self.model.named_modules()
             if isinstance(module, Linear)
         ]
+        self.drain()
 
     def on_epoch_begin(self, epoch: int, logs: dict[str, Any]) -> None:
         self._sums = dict.fromkeys((n for n, _ in self._params), 0.0)
         self._counts = dict.fromkeys(self._sums, 0)
 
     def on_batch_end(self, batch: int, logs: dict[str, Any]) -> None:
-        for name, p in self._params:
+        window = self._window
+        for i, (name, p) in enumerate(self._params):
             g = p.grad
             if g is not None:
-                self._sums[name] += float(xp.sqrt(xp.vdot(g.data, g.data)))
+                norm = float(xp.sqrt(xp.vdot(g.data, g.data)))
+                self._sums[name] += norm
                 self._counts[name] += 1
+                window[0][i] += norm
+                window[1][i] += 1
+
+    def drain(self) -> list[float]:
+        """The mean norm of each layer since the last ``drain`` (NaN where none), in layer
+        order; what a live display shows between two of its frames.
+
+        >>> gf = GradientFlow(); gf._params = []; gf.drain()
+        []
+        """
+        sums, counts = self._window
+        means = [s / c if c else math.nan for s, c in zip(sums, counts)]
+        self._window = ([0.0] * len(self._params), [0] * len(self._params))
+        return means
 
     def on_epoch_end(self, epoch: int, logs: dict[str, Any]) -> None:
+        if not self.per_epoch:
+            return
         norms = {
             n: (self._sums[n] / self._counts[n]) if self._counts[n] else math.nan
             for n in self._sums
@@ -626,6 +653,8 @@ class ProgressBar(Callback):
     >>> out.getvalue()
     'epoch 1/2  loss 0.5000  2.0 ms\\n'
     """
+
+    touches_weights = False
 
     def __init__(
         self, use_tqdm: bool | None = None, every: int = 1, file: TextIO | None = None

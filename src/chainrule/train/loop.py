@@ -29,8 +29,6 @@ from __future__ import annotations
 import contextlib
 import math
 import numbers
-import signal
-import threading
 import time
 import warnings
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
@@ -45,39 +43,25 @@ from chainrule.tensor import Tensor, as_tensor
 from chainrule.train._metrics import MetricFn, resolve_metrics
 from chainrule.train.callbacks import (
     Callback,
-    CSVLogger,
     EarlyStopping,
     GradientFlow,
     LRScheduler,
-    ModelCheckpoint,
     ProgressBar,
     TrainState,
 )
-from chainrule.train.history import History, higher_is_better
+from chainrule.train.history import History
+from chainrule.train.step import (
+    DeadUnitsWarning,
+    DivergenceWarning,
+    Loop,
+    align_targets,
+    compilable,
+)
+from chainrule.train.stoppers import NoImprovement, Target
 
-__all__ = ["DivergenceWarning", "evaluate", "fit"]
+__all__ = ["DeadUnitsWarning", "DivergenceWarning", "evaluate", "fit"]
 
 EVAL_BATCH = 4096  # rows per forward pass when evaluating (bounds memory, not semantics)
-
-
-class DivergenceWarning(UserWarning):
-    """Training diverged: a non-finite loss or non-finite weights (learning rate too high?).
-
-    Examples
-    --------
-    >>> import warnings
-    >>> import chainrule as cr
-    >>> from chainrule import nn, optim
-    >>> from chainrule.nn.losses import mse_loss
-    >>> model = nn.Linear(1, 1, generator=cr.Generator(0))
-    >>> X, y = cr.tensor([[100.0], [-200.0]]), cr.tensor([[1.0], [2.0]])
-    >>> with warnings.catch_warnings(record=True) as caught:
-    ...     warnings.simplefilter("always")
-    ...     h = fit(model, mse_loss, optim.SGD(model.parameters(), lr=10.0), X, y,
-    ...             epochs=100, batch_size="full", verbose=0)
-    >>> h.stopped_reason, caught[0].category.__name__, bool(cr.isfinite(model.weight).all())
-    ('diverged', 'DivergenceWarning', True)
-    """
 
 
 # ----------------------------------------------------------------------------- data plumbing
@@ -138,19 +122,6 @@ def _cast_inputs(xb: Tensor, dtype: Any) -> Tensor:
     if xb.dtype != dtype and xb.dtype.kind in "biuf":
         return Tensor(xb.data.astype(dtype))
     return xb
-
-
-def _align(out: Any, yb: Tensor) -> Tensor:
-    """Targets of shape (N,) for an output of shape (N, 1) become (N, 1) (floating).
-
-    This avoids the silent (N, 1) - (N,) -> (N, N) broadcast; other shapes pass unchanged.
-    """
-    if yb.ndim == 1 and getattr(out, "ndim", 0) == 2 and out.shape[1] == 1:
-        data = yb.data.reshape(-1, 1)
-        if data.dtype.kind != "f":
-            data = data.astype(out.dtype)
-        return Tensor(data)
-    return yb
 
 
 class _FixedBatches:
@@ -215,7 +186,7 @@ def _run_eval(
                 xb, yb = _unpack(batch)
                 xb = _cast_inputs(xb, dtype)
                 out = model(xb)
-                yb = _align(out, yb)
+                yb = align_targets(out, yb)
                 n = xb.shape[0]
                 total += float(loss_fn(out, yb).item()) * n
                 count += n
@@ -281,195 +252,6 @@ def evaluate(
     return _run_eval(model, loss_fn, _chunks(Xa, ya, batch_size), resolved, dtype, "")
 
 
-# ----------------------------------------------------------------------------- guards
-@contextlib.contextmanager
-def _quiet_floats() -> Iterator[None]:
-    """No NumPy overflow/invalid warnings inside fit: the divergence guard reports them."""
-    errstate = getattr(xp, "errstate", None)
-    if errstate is None:  # pragma: no cover - CuPy does not warn
-        yield
-        return
-    with errstate(over="ignore", invalid="ignore", divide="ignore"):
-        yield
-
-
-class _Interrupts:
-    """Turn the first Ctrl-C into a request to stop after the current batch.
-
-    Only in the main thread (elsewhere signal handlers cannot be set); a second Ctrl-C
-    raises KeyboardInterrupt at once, as usual.
-    """
-
-    def __init__(self) -> None:
-        self.requested = False
-        self._previous: Any = None
-        self._installed = False
-
-    def _handler(self, signum: int, frame: Any) -> None:
-        if self.requested:
-            raise KeyboardInterrupt
-        self.requested = True
-
-    def __enter__(self) -> _Interrupts:
-        if threading.current_thread() is threading.main_thread():
-            try:
-                self._previous = signal.signal(signal.SIGINT, self._handler)
-                self._installed = True
-            except (ValueError, OSError):  # pragma: no cover - embedded interpreters
-                self._installed = False
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        if self._installed:
-            signal.signal(signal.SIGINT, self._previous)
-
-
-def _finite(flat: Any) -> bool:
-    """Whether every element of a 1-d array is finite.
-
-    A finite sum proves it (an inf or a NaN makes the sum non-finite) in one reduction;
-    only a non-finite sum, which finite values can also overflow to, needs the exact test.
-    """
-    if flat.dtype.kind == "f" and math.isfinite(xp.add.reduce(flat)):
-        return True
-    return bool(xp.isfinite(flat).all())
-
-
-# built-in callbacks that do not change the weights at the end of an epoch
-_WEIGHT_NEUTRAL = (
-    CSVLogger,
-    EarlyStopping,
-    GradientFlow,
-    LRScheduler,
-    ModelCheckpoint,
-    ProgressBar,
-)
-
-
-def _overrides(cb: Callback, hook: str) -> bool:
-    """Whether ``cb`` does something at ``hook`` (the base class's hooks do nothing)."""
-    return getattr(type(cb), hook, None) is not getattr(Callback, hook) or hook in vars(cb)
-
-
-class _WeightGuard:
-    """The divergence guard's copy of the last finite weights, in arrays allocated once.
-
-    The parameters are copied, one ``concatenate`` per dtype, into a flat array (a state_dict
-    per epoch cost more than a small network's step); the buffers (BatchNorm's running
-    statistics), which a module may replace rather than update, are copied one by one.
-    ``check`` copies the current weights into a second set of arrays and tests those for
-    finiteness; when nothing can change the weights before the next epoch starts (no
-    callbacks), that copy is the next epoch's snapshot and ``save`` has nothing to do.
-    """
-
-    def __init__(self, model: Any) -> None:
-        groups: dict[Any, list[Any]] = {}
-        for p in model.parameters():
-            groups.setdefault(p.data.dtype, []).append(p)
-        self.groups = [(tuple(ps), dt) for dt, ps in groups.items()]
-        self.slots = [
-            (mod, name) for _, mod in model.named_modules() for name in list(mod._buffers)
-        ]
-        self.current = self._alloc()
-        self.spare = self._alloc()
-        try:  # whether the backend copies many arrays into one flat array in one call
-            for (ps, _), flat in zip(self.groups, self.spare[0]):
-                xp.concatenate([p.data for p in ps], axis=None, out=flat)
-            fused = True
-        except (TypeError, ValueError):  # pragma: no cover - a backend without axis=None
-            fused = False
-        self.simple = (
-            fused and len(self.groups) == 1 and self.groups[0][1].kind == "f" and not self.slots
-        )
-        self.fresh = False  # ``current`` already holds the weights as they are now
-
-    def _alloc(self) -> tuple[list[Any], list[Any]]:
-        flats = [xp.empty(sum(int(p.data.size) for p in ps), dtype=dt) for ps, dt in self.groups]
-        return flats, [None] * len(self.slots)
-
-    def _copy_into(self, into: tuple[list[Any], list[Any]], test: bool = True) -> bool:
-        """Copy the weights into ``into``; ``test``: return whether the parameters are finite."""
-        flats, saved = into
-        finite = True
-        for (ps, _), flat in zip(self.groups, flats):
-            try:
-                xp.concatenate([p.data for p in ps], axis=None, out=flat)
-            except (TypeError, ValueError):  # pragma: no cover - a backend without axis=None
-                start = 0
-                for p in ps:
-                    n = int(p.data.size)
-                    flat[start : start + n] = p.data.reshape(-1)
-                    start += n
-            if test and finite and not _finite(flat):
-                finite = False
-        if self.slots:
-            for i, (mod, name) in enumerate(self.slots):
-                b = mod._buffers.get(name)
-                s = saved[i]
-                if b is None:
-                    saved[i] = None
-                elif s is not None and s.shape == b.shape and s.dtype == b.dtype:
-                    xp.copyto(s, b)
-                else:
-                    saved[i] = xp.array(b, copy=True)
-        return finite
-
-    def save(self) -> None:
-        """Snapshot the weights as they are now (free when ``check`` just did)."""
-        if not self.fresh:
-            self._copy_into(self.current, test=False)
-        self.fresh = False
-
-    def check(self, keep: bool) -> bool:
-        """Whether every parameter is finite; ``keep``: the copy becomes the next snapshot."""
-        if self.simple:  # the usual case, spelled out: one floating dtype, no buffers
-            flat = self.spare[0][0]
-            xp.concatenate([p.data for p in self.groups[0][0]], axis=None, out=flat)
-            finite = math.isfinite(xp.add.reduce(flat)) or bool(xp.isfinite(flat).all())
-        else:
-            finite = self._copy_into(self.spare)
-        if finite and keep:
-            self.current, self.spare = self.spare, self.current
-            self.fresh = True
-        return finite
-
-    def restore(self) -> None:
-        """Put the snapshot back into the parameters (in place) and the buffers."""
-        flats, saved = self.current
-        for (ps, _), flat in zip(self.groups, flats):
-            start = 0
-            for p in ps:
-                n = int(p.data.size)
-                p.data[...] = flat[start : start + n].reshape(p.data.shape)
-                start += n
-        for (mod, name), s in zip(self.slots, saved):
-            if s is not None:
-                current = mod._buffers.get(name)
-                mod._buffers[name] = s.astype(current.dtype) if current is not None else s.copy()
-
-
-def _check_target(target: Mapping[str, float] | None) -> dict[str, float]:
-    if target is None:
-        return {}
-    if not isinstance(target, Mapping) or not target:
-        raise TypeError(
-            f"fit: target must be a non-empty dict such as {{'val_accuracy': 0.99}}, got {target!r}"
-        )
-    return {str(k): float(v) for k, v in target.items()}
-
-
-def _target_reached(target: Mapping[str, float], logs: Mapping[str, Any]) -> bool:
-    for key, goal in target.items():
-        if key not in logs:
-            known = ", ".join(k for k in logs if k not in ("lr", "time"))
-            raise ValueError(f"fit: target {key!r} is not logged (logged: {known})")
-        value = float(logs[key])
-        ok = value >= goal if higher_is_better(key) else value <= goal
-        if not ok:
-            return False
-    return True
-
-
 def _derive_seeds(seed: Any) -> tuple[Any, Any]:
     """The loader's seed and Dropout's generator from ``fit``'s seed."""
     if seed is None:
@@ -503,6 +285,7 @@ def fit(
     time_limit: float | None = None,
     record_grad_norms: bool = False,
     scheduler: Any = None,
+    compile: bool | None = None,
 ) -> History:
     """Train ``model`` by minimising ``loss_fn`` with ``optimizer``, until a criterion stops it.
 
@@ -566,6 +349,13 @@ def fit(
     record_grad_norms : bool
         Record each Linear weight's mean gradient norm per epoch in ``history.grad_norms``
         (adds a :class:`~chainrule.train.GradientFlow` callback).
+    compile : bool, optional
+        Replay each step with :func:`chainrule.compile` (after an eager first one): the same
+        arithmetic in the same order, so the same weights, without a Tensor or graph node per
+        op. None (default): when the step is replayable as recorded, i.e. plain
+        :class:`~chainrule.optim.SGD` and a model without buffers or Dropout (see
+        :func:`~chainrule.train.step.compilable`); a step that turns out not to be replayable
+        runs eagerly, silently. False: always eager.
     scheduler : optional
         A learning-rate scheduler stepped after every epoch (adds
         :class:`~chainrule.train.LRScheduler`); ``ReduceLROnPlateau`` gets ``val_loss`` when
@@ -615,26 +405,121 @@ def fit(
     >>> h.stopped_reason, round(model.weight.item(), 2), round(model.bias.item(), 2)
     ('target_reached', 3.0, 1.0)
     """
-    # ------------------------------------------------------------------ arguments
     if not isinstance(epochs, numbers.Integral) or isinstance(epochs, bool) or epochs < 0:
         raise ValueError(f"fit: epochs must be an int >= 0, got {epochs!r}")
-    if not 0.0 <= validation_split < 1.0:
-        raise ValueError(f"fit: validation_split must be in [0, 1), got {validation_split}")
     if tol is not None and tol < 0:
         raise ValueError(f"fit: tol must be >= 0, got {tol}")
     if n_iter_no_change < 1:
         raise ValueError(f"fit: n_iter_no_change must be >= 1, got {n_iter_no_change}")
-    if time_limit is not None and time_limit <= 0:
-        raise ValueError(f"fit: time_limit must be > 0 seconds, got {time_limit}")
-    goals = _check_target(target)
+    stoppers: list[Any] = []
+    if target is not None:
+        stoppers.append(Target(target))
+    if tol is not None:
+        stoppers.append(NoImprovement("loss", patience=n_iter_no_change, delta=tol))
     dtype = _model_dtype(model)
     metric_fns = resolve_metrics(metrics, loss_fn)
     loader_seed, dropout_gen = _derive_seeds(seed)
+    data = _prepare_data(
+        X, y, dtype, batch_size, shuffle, loader_seed, validation_data, validation_split
+    )
+    cbs = _callbacks(callbacks, record_grad_norms, scheduler, verbose)
+    state = TrainState(epochs=int(epochs))
+    loop = Loop(
+        model,
+        loss_fn,
+        optimizer,
+        callbacks=cbs,
+        stoppers=stoppers,
+        time_limit=time_limit,
+        state=state,
+        compile=compilable(model, optimizer) if compile is None else bool(compile),
+    )
+    history = loop.history
+    es = [c for c in cbs if isinstance(c, EarlyStopping)]
+    if es:
+        history.monitor, history.mode = es[0].monitor, es[0].mode
+    history.params = {
+        "epochs": int(epochs),
+        "batch_size": batch_size if data.n_train is not None else getattr(X, "batch_size", None),
+        "n_train": data.n_train,
+        "n_val": data.n_val,
+        "seed": seed,
+        "metrics": [name for name, _ in metric_fns],
+    }
+    was_training = model.training
+    try:
+        with _dropout_generator(model, dropout_gen), loop.running():
+            loop.begin()
+            for _ in range(int(epochs)):
+                if _train_epoch(loop, data, metric_fns, dtype):
+                    break
+    finally:
+        model.train(was_training)
+    return loop.finish()
 
-    # ------------------------------------------------------------------ data
-    val_batches: Callable[[], Iterable[Any]] | None = None
-    n_train: int | None = None
-    n_val: int | None = None
+
+class _Data:
+    """What ``fit`` trains on: the training batches and, optionally, validation batches."""
+
+    def __init__(self, loader: Iterable[Any], n_train: int | None) -> None:
+        self.loader = loader
+        self.n_train = n_train
+        self.n_val: int | None = None
+        self.val_batches: Callable[[], Iterable[Any]] | None = None
+
+
+def _check_finite(arr: Any, name: str) -> None:
+    """A ValueError naming the first NaN or infinity of ``arr`` (its row and column).
+
+    >>> import numpy as np
+    >>> _check_finite(np.array([[0.0, 1.0], [np.nan, 2.0]]), "X")
+    Traceback (most recent call last):
+    ...
+    ValueError: fit: X holds nan at row 1, column 0; remove or impute non-finite values before training
+    """
+    if (
+        arr.dtype.kind != "f"
+        or arr.size == 0
+        or math.isfinite(float(xp.add.reduce(arr, axis=None)))
+    ):
+        return
+    bad = xp.argwhere(~xp.isfinite(arr))
+    if not len(bad):
+        return  # finite values whose sum overflowed
+    where = [int(i) for i in bad[0]]
+    value = float(arr[tuple(where)])
+    at = f"row {where[0]}" + (f", column {where[1]}" if len(where) > 1 else "")
+    if len(where) > 2:
+        at += f" (index {tuple(where)})"
+    raise ValueError(
+        f"fit: {name} holds {value} at {at}; remove or impute non-finite values before training"
+    )
+
+
+def _arrays(X: Any, y: Any, dtype: Any, xname: str = "X", yname: str = "y") -> tuple[Any, Any]:
+    Xa, ya = _features(X, dtype, xname), _targets(y, dtype, yname)
+    if Xa.shape[0] != ya.shape[0]:
+        raise ValueError(
+            f"fit: {xname} has {Xa.shape[0]} rows but {yname} has {ya.shape[0]}; they must match"
+        )
+    _check_finite(Xa, xname)
+    _check_finite(ya, yname)
+    return Xa, ya
+
+
+def _prepare_data(
+    X: Any,
+    y: Any,
+    dtype: Any,
+    batch_size: int | str,
+    shuffle: bool,
+    loader_seed: Any,
+    validation_data: Any,
+    validation_split: float,
+) -> _Data:
+    """The training batches (a DataLoader) and the validation batches, checked."""
+    if not 0.0 <= validation_split < 1.0:
+        raise ValueError(f"fit: validation_split must be in [0, 1), got {validation_split}")
     if _is_batches(X):
         if y is not None:
             raise TypeError("fit: pass y=None when X is a DataLoader (it yields the targets)")
@@ -642,15 +527,12 @@ def fit(
             raise ValueError("fit: validation_split needs arrays; pass validation_data instead")
         if iter(X) is X:
             raise TypeError("fit: X must be re-iterable (a DataLoader), not a one-shot iterator")
-        loader = X
+        data = _Data(X, None)
     else:
         if y is None:
             raise TypeError("fit: y is required unless X is a DataLoader")
-        Xa, ya = _features(X, dtype, "X"), _targets(y, dtype, "y")
-        if Xa.shape[0] != ya.shape[0]:
-            raise ValueError(
-                f"fit: X has {Xa.shape[0]} rows but y has {ya.shape[0]}; they must match"
-            )
+        Xa, ya = _arrays(X, y, dtype)
+        val = None
         if validation_split:
             if validation_data is not None:
                 raise ValueError("fit: give validation_data or validation_split, not both")
@@ -661,34 +543,38 @@ def fit(
                     f"{n_val} for validation; it needs at least one row on each side"
                 )
             cut = Xa.shape[0] - n_val
-            Xa, ya, Xv, yv = Xa[:cut], ya[:cut], Xa[cut:], ya[cut:]
-            val_batches = lambda: _chunks(Xv, yv, EVAL_BATCH)
-        n_train = int(Xa.shape[0])
-        if n_train == 0:
+            Xa, ya, val = Xa[:cut], ya[:cut], (Xa[cut:], ya[cut:])
+        if Xa.shape[0] == 0:
             raise ValueError("fit: the training data is empty")
-        loader = DataLoader(
+        loader: Any = DataLoader(
             TensorDataset(Xa, ya), batch_size=batch_size, shuffle=shuffle, seed=loader_seed
         )
         if not loader.shuffle and len(loader) <= _FixedBatches.MAX_BATCHES:
             loader = _FixedBatches(loader)
+        data = _Data(loader, int(Xa.shape[0]))
+        if val is not None:
+            _set_validation(data, *val)
     if validation_data is not None:
         if _is_batches(validation_data):
-            val_batches = lambda: validation_data
+            data.val_batches = lambda: validation_data
         else:
             if not isinstance(validation_data, (tuple, list)) or len(validation_data) != 2:
                 raise TypeError(
                     "fit: validation_data must be a pair (X_val, y_val) or a DataLoader"
                 )
-            Xv = _features(validation_data[0], dtype, "X_val")
-            yv = _targets(validation_data[1], dtype, "y_val")
-            if Xv.shape[0] != yv.shape[0]:
-                raise ValueError(f"fit: X_val has {Xv.shape[0]} rows but y_val has {yv.shape[0]}")
-            n_val = int(Xv.shape[0])
-            val_batches = lambda: _chunks(Xv, yv, EVAL_BATCH)
+            _set_validation(data, *_arrays(*validation_data, dtype, "X_val", "y_val"))
+    return data
 
-    # ------------------------------------------------------------------ callbacks
-    history = History()
-    state = TrainState(epochs=int(epochs))
+
+def _set_validation(data: _Data, Xv: Any, yv: Any) -> None:
+    data.n_val = int(Xv.shape[0])
+    data.val_batches = lambda: _chunks(Xv, yv, EVAL_BATCH)
+
+
+def _callbacks(
+    callbacks: Iterable[Callback], record_grad_norms: bool, scheduler: Any, verbose: int
+) -> list[Callback]:
+    """The user's callbacks with those that ``fit``'s arguments add, in running order."""
     cbs: list[Callback] = []
     user_cbs = list(callbacks)
     if record_grad_norms and not any(isinstance(c, GradientFlow) for c in user_cbs):
@@ -698,142 +584,47 @@ def fit(
         cbs.append(LRScheduler(scheduler))
     if verbose:
         cbs.append(ProgressBar(use_tqdm=None if verbose == 1 else False))
-    for cb in cbs:
-        if not isinstance(cb, Callback):
-            raise TypeError(f"fit: callbacks must be Callback instances, got {type(cb).__name__}")
-        cb.set_context(model, optimizer, history, state)
-    stoppers = [c for c in cbs if isinstance(c, EarlyStopping)]
-    if stoppers:
-        history.monitor, history.mode = stoppers[0].monitor, stoppers[0].mode
-    history.params = {
-        "epochs": int(epochs),
-        "batch_size": batch_size if n_train is not None else getattr(X, "batch_size", None),
-        "n_train": n_train,
-        "n_val": n_val,
-        "seed": seed,
-        "metrics": [name for name, _ in metric_fns],
-    }
+    return cbs
 
-    # ------------------------------------------------------------------ the loop
-    was_training = model.training
+
+@contextlib.contextmanager
+def _dropout_generator(model: Any, gen: Any) -> Iterator[None]:
+    """Give ``gen`` to the model's Dropout layers that have no generator, for the run."""
     dropouts = []
-    if dropout_gen is not None:
+    if gen is not None:
         for m in model.modules():
             if "generator" in vars(m) and m.generator is None:
                 dropouts.append(m)
-                m.generator = dropout_gen
-    deadline = None if time_limit is None else time.perf_counter() + float(time_limit)
-    best_loss, no_improvement = math.inf, 0
-    collect = bool(metric_fns)
-    # only the callbacks that do something at a hook are called there (per batch, it adds up)
-    begin_cbs = [c for c in cbs if _overrides(c, "on_epoch_begin")]
-    batch_cbs = [c for c in cbs if _overrides(c, "on_batch_end")]
-    guard = _WeightGuard(model)
-    # when no callback can change the weights after an epoch, the weights checked at its end
-    # are those the next epoch starts from, and the check's copy serves as its snapshot
-    keep = all(type(c) in _WEIGHT_NEUTRAL or not _overrides(c, "on_epoch_end") for c in cbs)
-    model.train()
+                m.generator = gen
     try:
-        with _quiet_floats(), _Interrupts() as interrupts:
-            for cb in cbs:
-                cb.on_train_begin(history)
-            for epoch in range(int(epochs)):
-                state.epoch, state.batch = epoch, 0
-                lr = float(optimizer.param_groups[0]["lr"])
-                guard.save()  # finite: checked at the previous epoch's end
-                for cb in begin_cbs:
-                    cb.on_epoch_begin(epoch, {"lr": lr})
-                t0 = time.perf_counter()
-                total, count = 0.0, 0
-                coll = _Collector(True) if collect else None
-                diverged: str | None = None
-                for b, batch in enumerate(loader):
-                    state.batch = b
-                    xb, yb = _unpack(batch)
-                    xb = _cast_inputs(xb, dtype)
-                    optimizer.zero_grad()
-                    out = model(xb)
-                    yb = _align(out, yb)
-                    try:
-                        loss = loss_fn(out, yb)
-                    except ValueError:  # losses refuse NaN inputs: report it as divergence
-                        if bool(xp.isfinite(out.data).all()):
-                            raise
-                        diverged = f"the outputs of batch {b} are not finite"
-                        break
-                    value = float(loss.item())
-                    if not math.isfinite(value):
-                        diverged = f"the loss of batch {b} is {value}"
-                        break
-                    loss.backward()
-                    optimizer.step()
-                    n = xb.shape[0]
-                    total += value * n
-                    count += n
-                    if coll is not None:
-                        coll.add(out.data, yb.data)
-                    if batch_cbs:
-                        batch_logs = {"loss": value, "size": n}
-                        for cb in batch_cbs:
-                            cb.on_batch_end(b, batch_logs)
-                    if interrupts.requested:
-                        raise KeyboardInterrupt
-                    if state.stop:
-                        break
-                    if deadline is not None and time.perf_counter() >= deadline:
-                        state.request_stop("time_limit")
-                        break
-                if diverged is None and count and not guard.check(keep):
-                    diverged = "the weights are no longer finite"
-                if diverged is not None:
-                    guard.restore()
-                    warnings.warn(
-                        f"training diverged in epoch {epoch} (0-based): {diverged}. The weights "
-                        f"were restored to those at the start of epoch {epoch}. The learning "
-                        f"rate {lr:g} is probably too high: try a smaller one (e.g. {lr / 10:g}), "
-                        "standardise the inputs, or clip gradients.",
-                        DivergenceWarning,
-                        stacklevel=2,
-                    )
-                    state.request_stop("diverged", override=True)
-                    break
-                if count == 0:
-                    raise ValueError("fit: an epoch had no batches (is the training data empty?)")
-                logs: dict[str, Any] = {"loss": total / count}
-                if coll is not None:
-                    logs.update(coll.compute(metric_fns))
-                    del coll
-                if val_batches is not None:
-                    logs.update(_run_eval(model, loss_fn, val_batches(), metric_fns, dtype, "val_"))
-                logs["lr"] = lr
-                logs["time"] = time.perf_counter() - t0
-                history.record(logs)
-
-                if goals and _target_reached(goals, logs):
-                    state.request_stop("target_reached")
-                if tol is not None:
-                    if logs["loss"] > best_loss - tol:
-                        no_improvement += 1
-                    else:
-                        no_improvement = 0
-                    best_loss = min(best_loss, logs["loss"])
-                    if no_improvement >= n_iter_no_change:
-                        state.request_stop("tol")
-                if deadline is not None and time.perf_counter() >= deadline:
-                    state.request_stop("time_limit")
-                for cb in cbs:
-                    cb.on_epoch_end(epoch, logs)
-                if interrupts.requested:
-                    raise KeyboardInterrupt
-                if state.stop:
-                    break
-    except KeyboardInterrupt:
-        state.request_stop("interrupted", override=True)
+        yield
     finally:
         for m in dropouts:
             m.generator = None
-        model.train(was_training)
-    history.stopped_reason = state.reason if state.stop else "max_epochs"
-    for cb in cbs:
-        cb.on_train_end(history)
-    return history
+
+
+def _train_epoch(loop: Loop, data: _Data, metric_fns: Sequence[Any], dtype: Any) -> bool:
+    """One epoch of ``fit``: train, evaluate, record, check the stoppers; whether to stop."""
+    t0 = time.perf_counter()
+    lr = loop.begin_epoch()
+    coll = _Collector(True) if metric_fns else None
+    batches = (_cast_batch(batch, dtype) for batch in data.loader)
+    if not loop.run_epoch(batches, None if coll is None else coll.add):
+        return True
+    if loop.epoch == 0 and loop.dead is not None:
+        warnings.warn(loop.dead, DeadUnitsWarning, stacklevel=4)
+    logs: dict[str, Any] = {"loss": loop.epoch_loss()}
+    if coll is not None:
+        logs.update(coll.compute(metric_fns))
+    if data.val_batches is not None:
+        logs.update(
+            _run_eval(loop.model, loop.loss_fn, data.val_batches(), metric_fns, dtype, "val_")
+        )
+    logs["lr"] = lr
+    logs["time"] = time.perf_counter() - t0
+    return loop.end_epoch(logs)
+
+
+def _cast_batch(batch: Any, dtype: Any) -> tuple[Tensor, Tensor]:
+    xb, yb = _unpack(batch)
+    return _cast_inputs(xb, dtype), yb

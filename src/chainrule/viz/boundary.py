@@ -10,10 +10,9 @@ import numpy as np
 
 from chainrule.autograd import no_grad
 from chainrule.backend import to_numpy
-from chainrule.nn.activations import LogSoftmax, Sigmoid, Softmax
-from chainrule.nn.layers import Sequential
 from chainrule.nn.module import Module
 from chainrule.tensor import Tensor
+from chainrule.train.head import Head, head_of_model
 from chainrule.viz._figure import colors, finish, new_figure, skip_doctests_without_matplotlib
 
 __all__ = ["decision_boundary"]
@@ -23,22 +22,6 @@ _BINARY_CMAP = "RdBu_r"  # class 0 blue, class 1 red; white where P = 1/2
 
 def _host(a: Any) -> np.ndarray:
     return to_numpy(a.data if isinstance(a, Tensor) else a)
-
-
-def _squash(out: np.ndarray) -> np.ndarray:
-    """Logits to probabilities: a sigmoid for one column, a softmax for several."""
-    out = out.astype(np.float64)
-    if out.shape[1] == 1:
-        return 0.5 * (1.0 + np.tanh(0.5 * out))  # σ(z), without overflow for large |z|
-    shifted = out - out.max(axis=1, keepdims=True)
-    e = np.exp(shifted)
-    return e / e.sum(axis=1, keepdims=True)
-
-
-def _looks_like_probabilities(out: np.ndarray) -> bool:
-    if out.size == 0 or not np.all(np.isfinite(out)) or out.min() < 0 or out.max() > 1:
-        return False
-    return out.shape[1] == 1 or bool(np.allclose(out.sum(axis=1), 1.0, atol=1e-3))
 
 
 def _model_probabilities(model: Module, grid: np.ndarray) -> np.ndarray:
@@ -51,15 +34,8 @@ def _model_probabilities(model: Module, grid: np.ndarray) -> np.ndarray:
             out = model(Tensor(grid.astype(dtype)))
     finally:
         model.train(was_training)
-    out = _host(out).reshape(len(grid), -1)
-    last = list(model)[-1] if isinstance(model, Sequential) and len(model) else None
-    if isinstance(last, LogSoftmax):
-        return np.exp(out.astype(np.float64))
-    if isinstance(last, (Sigmoid, Softmax)):
-        return out.astype(np.float64)
-    if isinstance(model, Sequential):  # ends in a Linear layer (or similar): logits
-        return _squash(out)
-    return out.astype(np.float64) if _looks_like_probabilities(out) else _squash(out)
+    out = _host(out).reshape(len(grid), -1).astype(np.float64)
+    return head_of_model(model).probabilities(out)
 
 
 def _probabilities(source: Any, grid: np.ndarray) -> np.ndarray:
@@ -70,8 +46,8 @@ def _probabilities(source: Any, grid: np.ndarray) -> np.ndarray:
         out = _host(source.predict_proba(grid)).reshape(len(grid), -1)
         return out.astype(np.float64)
     if callable(source):
-        out = _host(source(grid)).reshape(len(grid), -1)
-        return out.astype(np.float64) if _looks_like_probabilities(out) else _squash(out)
+        out = _host(source(grid)).reshape(len(grid), -1).astype(np.float64)
+        return Head("auto").probabilities(out)
     raise TypeError(
         "decision_boundary needs a Module, an estimator with predict_proba, or a function of X "
         f"returning probabilities; got {type(source).__name__}"
