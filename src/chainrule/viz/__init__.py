@@ -10,6 +10,7 @@ not import matplotlib; each function does, when called.
   gradients).
 - :func:`activations`: activation functions and their derivatives (by autodiff).
 - :func:`confusion_matrix`: an annotated heatmap.
+- :func:`draw_graph`: the computation graph behind a tensor, as SVG or DOT (no matplotlib).
 
 Every function returns a ``matplotlib.figure.Figure`` (a notebook displays it), and with
 ``path=`` also saves it, as a PNG at 100 dpi, atomically (a temporary file, then a rename).
@@ -27,13 +28,16 @@ from chainrule.viz.basis import basis_functions
 from chainrule.viz.boundary import decision_boundary
 from chainrule.viz.confusion import confusion_matrix
 from chainrule.viz.gradients import gradient_norms
+from chainrule.viz.graph import ComputationGraph, draw_graph
 from chainrule.viz.training import loss_curves
 
 __all__ = [
+    "ComputationGraph",
     "activations",
     "basis_functions",
     "confusion_matrix",
     "decision_boundary",
+    "draw_graph",
     "gradient_norms",
     "loss_curves",
 ]
