@@ -29,6 +29,7 @@ from chainrule.train.callbacks import (
     ProgressBar,
     TrainState,
 )
+from chainrule.train.dead import dead_units
 from chainrule.train.history import STOP_REASONS, History
 from chainrule.train.loop import DivergenceWarning, evaluate, fit
 
@@ -45,6 +46,7 @@ __all__ = [
     "ModelCheckpoint",
     "ProgressBar",
     "TrainState",
+    "dead_units",
     "evaluate",
     "fit",
     "get_metric",
