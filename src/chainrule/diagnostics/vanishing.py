@@ -381,8 +381,8 @@ def _verdict(ratio: float | None) -> str:
     return f"keeps its size through the net (first/last layer {ratio:.2f})"
 
 
-def saturation_note(result: dict[str, Any]) -> str:
-    """What the pre-activation size did to each activation, in a few sentences.
+def saturation_note(*results: dict[str, Any]) -> str:
+    """What the pre-activation size did to each activation of each result, in a few sentences.
 
     >>> r = vanishing(depth=6, width=16, activations=("tanh",), steps=0, n_samples=64,
     ...               init="normal")
@@ -391,7 +391,7 @@ def saturation_note(result: dict[str, Any]) -> str:
     Pre-activation size decides saturation: ...
     """
     lines = []
-    for name, r in result["results"].items():
+    for name, r in ((k, v) for result in results for k, v in result["results"].items()):
         scheme = r.get("init_scheme") or "default"
         if not r["init"]:
             lines.append(f"{name} (init {scheme!r}): {r['overflow']}.")
@@ -401,7 +401,7 @@ def saturation_note(result: dict[str, Any]) -> str:
             f"{name} (init {scheme!r}): z has std {z_std:.2f}, mean φ′(z) = {slope:.2f}; "
             f"the gradient {_verdict(r['ratio_first_last'])}."
         )
-    width = result["width"]
+    width = results[0]["width"]
     lines.append(
         "Pre-activation size decides saturation: z = Σᵢ wᵢhᵢ + b adds up fan_in = "
         f"{width} terms, so its spread is the weights' spread times about √{width} = "
