@@ -354,7 +354,7 @@ def vanishing_table(result: dict[str, Any]) -> str:
         end = "overflow" if r.get("overflow") else f"{r['loss_end']:.3f}"
         rows.append(
             f"{name:<11} {scheme:<16} {r['init'][0]:>11.2e} {r['init'][-1]:>11.2e} "
-            f"{_fmt(r['ratio_first_last'])} {z_std:>6.2f} {slope:>8.2f}  "
+            f"{_fmt(r['ratio_first_last'])} {z_std:>6.3g} {slope:>8.2f}  "
             f"{r['loss_start']:.3f} → {end}"
         )
         if r.get("overflow"):
@@ -387,7 +387,7 @@ def saturation_note(*results: dict[str, Any]) -> str:
     >>> r = vanishing(depth=6, width=16, activations=("tanh",), steps=0, n_samples=64,
     ...               init="normal")
     >>> print(saturation_note(r))  # doctest: +ELLIPSIS
-    tanh (init 'normal'): z has std 3.70, mean φ′(z) = 0.20; the gradient keeps its size ...
+    tanh (init 'normal'): z has std 3.7, mean φ′(z) = 0.20; the gradient keeps its size ...
     Pre-activation size decides saturation: ...
     """
     lines = []
@@ -398,7 +398,7 @@ def saturation_note(*results: dict[str, Any]) -> str:
             continue
         z_std, slope = _mean_saturation(r)
         lines.append(
-            f"{name} (init {scheme!r}): z has std {z_std:.2f}, mean φ′(z) = {slope:.2f}; "
+            f"{name} (init {scheme!r}): z has std {z_std:.3g}, mean φ′(z) = {slope:.2f}; "
             f"the gradient {_verdict(r['ratio_first_last'])}."
         )
     width = results[0]["width"]
