@@ -141,6 +141,17 @@ def test_leaf_constants_and_limits():
         draw_graph(np.ones(2))  # type: ignore[arg-type]
 
 
+def test_a_module_names_its_parameters():
+    from chainrule import nn
+
+    model = nn.mlp([2, 3, 1], activation="tanh", seed=0)
+    g = draw_graph(model(cr.ones((4, 2))).mean(), model)
+    names = {n.lines[0] for n in g.nodes if n.role == "param"}
+    assert names == {"0.weight", "0.bias", "2.weight", "2.bias"}
+    lines = g.node("0.weight").lines  # (3, 2): six values, shown in full, one row a line
+    assert len(lines) == 2 + 3 + 3 and lines[5].startswith("grad [[")
+
+
 def test_explain_graph_matches_the_explain_report():
     from chainrule.diagnostics import explain
 

@@ -192,3 +192,15 @@ def test_the_readme_has_blocks_of_each_kind() -> None:
     langs = [b[1] for b in BLOCKS]
     assert langs.count("python") >= 3 and langs.count("console") >= 3
     assert any("$ chainrule explain" in b[3] for b in BLOCKS)
+
+
+@pytest.mark.parametrize("path", sorted((ROOT / "examples").glob("*.py")), ids=lambda p: p.name)
+def test_examples_run_as_their_docstring_says(path: Path, tmp_path: Path) -> None:
+    """Each example says how to run it (``python examples/NAME.py``); that command works."""
+    doc = path.read_text(encoding="utf-8").split('"""')[1]
+    assert f"``python examples/{path.name}``" in doc
+    proc = subprocess.run(
+        [sys.executable, str(path)], cwd=tmp_path, env=_env(), capture_output=True, text=True
+    )
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert proc.stdout.strip()

@@ -208,6 +208,9 @@ def test_cli_init_option(tmp_path, capsys):
     assert re.search(r"^tanh\s+normal\s", out, re.M) and "Pre-activation size" in out
     assert main([*args, "--init", "default", "--activations", "tanh", "--format", "json"]) == 0
     assert json.loads(capsys.readouterr().out)["results"]["tanh"]["init_scheme"] is None
+    dead = ["vanishing", "--depth", "7", "--width", "2", "--activations", "relu", "--steps", "0"]
+    assert main([*dead, "--no-plots"]) == 0
+    assert "relu: The gradient of the first layer is exactly 0" in capsys.readouterr().out
     assert main([*args, "--init", "norml"]) == 2
     err = capsys.readouterr().err
     assert err.startswith("chainrule: error: --init: unknown initialiser 'norml'")

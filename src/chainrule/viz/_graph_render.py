@@ -163,8 +163,11 @@ def svg(nodes: list, edges: list) -> str:
     return "\n".join(out)
 
 
-def _dot_label(lines: list[str]) -> str:
-    body = "".join(s.replace("\\", "\\\\").replace('"', '\\"') + "\\l" for s in lines)
+def _dot_label(lines: list[str], end: str = "\\l") -> str:
+    """A quoted DOT label: one line per entry, left-justified (``\\l``) or centred (``\\n``)."""
+    body = "".join(s.replace("\\", "\\\\").replace('"', '\\"') + end for s in lines)
+    if end == "\\n":
+        body = body[: -len(end)]
     return f'"{body}"'
 
 
@@ -182,7 +185,7 @@ def dot(nodes: list, edges: list) -> str:
         style = "filled" if n.kind == "op" else "rounded,filled"
         if n.kind == "const":
             style += ",dashed"
-        label = f'"{n.lines[0]}"' if n.kind == "op" else _dot_label(n.lines)
+        label = _dot_label(n.lines, "\\n" if n.kind == "op" else "\\l")
         out.append(f'  {n.id} [shape={shape}, style="{style}", fillcolor="{fill}", label={label}];')
     for a, b, label in edges:
         attrs = f" [label={_dot_label(label)}]" if label else ""

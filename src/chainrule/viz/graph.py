@@ -208,9 +208,11 @@ def _jacobian(out: Tensor, inp: Tensor) -> Any:
     return xp.stack(rows)
 
 
-def _name_map(names: Mapping[str, Tensor] | Iterable[tuple[str, Tensor]] | None) -> dict:
+def _name_map(names: Any) -> dict:
     if names is None:
         return {}
+    if hasattr(names, "named_parameters"):  # a Module: its parameters by their names
+        names = names.named_parameters()
     pairs = names.items() if isinstance(names, Mapping) else names
     out = {}
     for name, t in pairs:
@@ -222,7 +224,7 @@ def _name_map(names: Mapping[str, Tensor] | Iterable[tuple[str, Tensor]] | None)
 
 def draw_graph(
     y: Tensor,
-    names: Mapping[str, Tensor] | Iterable[tuple[str, Tensor]] | None = None,
+    names: Mapping[str, Tensor] | Iterable[tuple[str, Tensor]] | Any = None,
     *,
     grads: bool = True,
     jacobians: bool = False,
@@ -238,9 +240,9 @@ def draw_graph(
     y : Tensor
         The output, usually a scalar loss. Call this before ``y.backward()`` (which frees the
         graph), or after ``y.backward(retain_graph=True)``.
-    names : mapping or iterable of (name, tensor) pairs, optional
-        Labels for tensors, e.g. ``{"x": x, "W": W}`` or ``model.named_parameters()``. Others
-        are called ``t0``, ``t1``... in creation order.
+    names : mapping, iterable of (name, tensor) pairs, or Module, optional
+        Labels for tensors, e.g. ``{"x": x, "W": W}``, ``model.named_parameters()`` or just
+        ``model``. Others are called ``t0``, ``t1``... in creation order.
     grads : bool
         Show each tensor's gradient ∂y/∂t (∂(Σy)/∂t when ``y`` is not a scalar), computed here
         by the engine; no ``.grad`` attribute changes.
