@@ -30,7 +30,8 @@ def _as_float64(a: Any) -> Any:
     if isinstance(a, Tensor) or hasattr(a, "shape") or isinstance(a, (list, float)):
         t = as_tensor(a)
         if dtypes.is_floating(t.dtype):
-            return _new(t.data.astype(dtypes.float64, copy=True), True, None)
+            # C order, so that reshape(-1) below is a view that perturbs the input itself
+            return _new(t.data.astype(dtypes.float64, order="C", copy=True), True, None)
         return t
     return a
 

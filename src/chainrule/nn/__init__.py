@@ -33,6 +33,15 @@ from chainrule.nn.activations import (
     activation_names,
 )
 from chainrule.nn.config import from_config, layer_types, to_config
+from chainrule.nn.conv import (
+    AdaptiveAvgPool2d,
+    AvgPool2d,
+    BatchNorm2d,
+    Conv1d,
+    Conv2d,
+    Dropout2d,
+    MaxPool2d,
+)
 from chainrule.nn.layers import (
     BatchNorm1d,
     Dropout,
@@ -87,11 +96,17 @@ _activation = activation
 __all__ = [
     "ELU",
     "GELU",
+    "AdaptiveAvgPool2d",
+    "AvgPool2d",
     "BCELoss",
     "BCEWithLogitsLoss",
     "BatchNorm1d",
+    "BatchNorm2d",
+    "Conv1d",
+    "Conv2d",
     "CrossEntropyLoss",
     "Dropout",
+    "Dropout2d",
     "Flatten",
     "HuberLoss",
     "Identity",
@@ -101,6 +116,7 @@ __all__ = [
     "Linear",
     "LogSoftmax",
     "MSELoss",
+    "MaxPool2d",
     "Module",
     "NLLLoss",
     "Parameter",

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from chainrule.nn import activations, layers
+from chainrule.nn import activations, conv, layers
 from chainrule.nn.module import Module
 
 __all__ = ["from_config", "layer_types", "to_config"]
@@ -32,6 +32,13 @@ _TYPES: dict[str, type[Module]] = {
         layers.Dropout,
         layers.BatchNorm1d,
         layers.LayerNorm,
+        conv.Conv1d,
+        conv.Conv2d,
+        conv.MaxPool2d,
+        conv.AvgPool2d,
+        conv.AdaptiveAvgPool2d,
+        conv.BatchNorm2d,
+        conv.Dropout2d,
         activations.Sigmoid,
         activations.Tanh,
         activations.ReLU,

@@ -25,28 +25,41 @@ from chainrule.nn.losses import (
     nll_loss,
 )
 from chainrule.ops import (
+    adaptive_avg_pool2d,
+    avg_pool2d,
+    conv1d,
+    conv2d,
     elu,
+    fold,
     gelu,
     leaky_relu,
     log_softmax,
+    max_pool2d,
     mean,
     relu,
     sigmoid,
     softmax,
     sqrt,
     tanh,
+    unfold,
     var,
 )
 from chainrule.ops import softplus as _softplus
 from chainrule.tensor import Tensor
 
 __all__ = [
+    "adaptive_avg_pool2d",
+    "avg_pool2d",
     "batch_norm",
     "binary_cross_entropy",
     "binary_cross_entropy_with_logits",
+    "conv1d",
+    "conv2d",
     "cross_entropy",
     "dropout",
+    "dropout2d",
     "elu",
+    "fold",
     "gelu",
     "huber_loss",
     "l1_loss",
@@ -54,6 +67,7 @@ __all__ = [
     "leaky_relu",
     "linear",
     "log_softmax",
+    "max_pool2d",
     "mse_loss",
     "nll_loss",
     "relu",
@@ -61,6 +75,7 @@ __all__ = [
     "softmax",
     "softplus",
     "tanh",
+    "unfold",
 ]
 
 
@@ -141,12 +156,35 @@ def dropout(
 
     The identity when not ``training`` or when ``p`` is 0.
     """
+    return _dropout(x, p, training, generator, x.shape)
+
+
+def dropout2d(
+    x: Tensor, p: float = 0.5, training: bool = True, generator: Generator | None = None
+) -> Tensor:
+    """Zero whole channels of (N, C, H, W) input with probability ``p`` (scaled by 1/(1-p)).
+
+    Neighbouring pixels of a feature map are strongly correlated, so dropping single pixels
+    regularises little; dropping a whole channel does (PyTorch's ``dropout2d``).
+
+    >>> import chainrule as cr
+    >>> y = dropout2d(cr.ones((2, 8, 3, 3)), 0.5, generator=cr.Generator(0))
+    >>> sorted(set(y.numpy().reshape(16, 9).std(axis=1).tolist()))  # each channel all 0 or all 2
+    [0.0]
+    """
+    if x.ndim not in (3, 4):
+        raise ValueError(f"dropout2d expects (N, C, H, W) or (C, H, W) input, got {x.shape}")
+    return _dropout(x, p, training, generator, (*x.shape[:-2], 1, 1))
+
+
+def _dropout(x: Tensor, p: float, training: bool, generator: Any, mask_shape: tuple) -> Tensor:
+    """Inverted dropout with one keep/drop draw per entry of ``mask_shape`` (broadcast over x)."""
     if not 0.0 <= p < 1.0:
         raise ValueError(f"dropout probability must be in [0, 1), got {p}")
     if not training or p == 0.0:
         return x
     gen = generator if generator is not None else default_generator
-    keep = gen.uniform(x.shape, dtype=x.dtype) >= p
+    keep = gen.uniform(mask_shape, dtype=x.dtype) >= p
     return x * (keep / (1.0 - p)).astype(x.dtype)
 
 
@@ -160,12 +198,12 @@ def batch_norm(
     momentum: float = 0.1,
     eps: float = 1e-5,
 ) -> Tensor:
-    """Normalise each feature (axis 1) over the batch (and length) axes.
+    """Normalise each feature (axis 1) over the batch and any length or spatial axes.
 
     In training, batch statistics are used and the running arrays are updated in place
     (the running variance is the unbiased one, as in PyTorch).
     """
-    axes = (0,) if x.ndim == 2 else (0, 2)
+    axes = (0, *range(2, x.ndim))  # every axis but the channels: (N,), (N, L) or (N, H, W)
     shape = (1, x.shape[1]) + (1,) * (x.ndim - 2)
     if training:
         mu = mean(x, axis=axes, keepdims=True)

@@ -251,9 +251,16 @@ class BatchNorm1d(Module):
                 f"BatchNorm1d({self.num_features}) expects (N, {self.num_features}) or "
                 f"(N, {self.num_features}, L) input, got {x.shape}"
             )
+        return self._normalize(x)
+
+    def _normalize(self, x: Tensor) -> Tensor:
+        """Batch statistics in training (or without running ones), running statistics in eval."""
         use_batch = self.training or not self.track_running_stats
-        if use_batch and x.shape[0] * (x.shape[2] if x.ndim == 3 else 1) < 2:
-            raise ValueError("BatchNorm1d needs more than one value per channel in training")
+        if use_batch and x.size // x.shape[1] < 2:
+            raise ValueError(
+                f"{type(self).__name__} needs more than one value per channel in training, "
+                f"got input of shape {x.shape}"
+            )
         return F.batch_norm(
             x,
             self.running_mean,

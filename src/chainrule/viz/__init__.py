@@ -10,6 +10,8 @@ not import matplotlib; each function does, when called.
   gradients).
 - :func:`activations`: activation functions and their derivatives (by autodiff).
 - :func:`confusion_matrix`: an annotated heatmap.
+- :func:`filters` and :func:`feature_maps`: a CNN's first-layer filters, and what they make of
+  one input.
 - :func:`draw_graph`: the computation graph behind a tensor, as SVG or DOT (no matplotlib).
 
 Every function returns a ``matplotlib.figure.Figure`` (a notebook displays it), and with
@@ -27,6 +29,7 @@ from chainrule.viz.activation_grid import activations
 from chainrule.viz.basis import basis_functions
 from chainrule.viz.boundary import decision_boundary
 from chainrule.viz.confusion import confusion_matrix
+from chainrule.viz.filters import feature_maps, filters
 from chainrule.viz.gradients import gradient_norms
 from chainrule.viz.graph import ComputationGraph, draw_graph
 from chainrule.viz.training import loss_curves
@@ -38,6 +41,8 @@ __all__ = [
     "confusion_matrix",
     "decision_boundary",
     "draw_graph",
+    "feature_maps",
+    "filters",
     "gradient_norms",
     "loss_curves",
 ]
