@@ -175,6 +175,8 @@ def test_cli_graph_writes_svg_and_dot(tmp_path, capsys):
     assert main(["graph", "--out", str(dot), "--loss", "mse"]) == 0
     assert dot.read_text().startswith("digraph")
     capsys.readouterr()
+    assert main(["graph", "--help"]) == 0
+    assert "usage: chainrule graph" in capsys.readouterr().out
     assert main(["graph", "--out", str(tmp_path / "net.png")]) == 2
     err = capsys.readouterr().err
     assert err.startswith("chainrule: error: --out") and err.count("\n") == 1
