@@ -5,7 +5,8 @@
 2. A 2-16-1 tanh network learning XOR, which no linear model can: the hidden layer learns its own
    basis functions φ(x).
 
-Run it with ``make demo`` (or ``python examples/first_networks.py``).
+Run it with ``python examples/first_networks.py``. (``make demo`` runs ``chainrule demo``, the
+fuller tour of the lecture, not this file.)
 """
 
 from __future__ import annotations

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 
 import numpy as np
 import pytest
@@ -115,6 +116,105 @@ def test_table(default_run):
         assert "→" in line
     sig = default_run["results"]["sigmoid"]
     assert f"{sig['init'][0]:.2e}" in lines[2]
+
+
+# ----------------------------------------------------------------------------- saturation (issue 13.4)
+@pytest.fixture(scope="module")
+def naive_and_standard() -> tuple[dict, dict]:
+    kw = {"depth": 20, "steps": 0, "activations": ("sigmoid", "tanh")}
+    return vanishing(init="normal", **kw), vanishing(**kw)
+
+
+def _mean(values: list[float]) -> float:
+    return sum(values) / len(values)
+
+
+def test_naive_init_saturates_sigmoid_and_tanh(naive_and_standard):
+    naive, standard = naive_and_standard
+    for a in ("sigmoid", "tanh"):
+        big, small = naive["results"][a]["saturation"], standard["results"][a]["saturation"]
+        assert len(big["preact_std"]) == 20 and len(big["slope"]) == 19  # 19 hidden activations
+        # N(0, 1) weights: z is √64 = 8 times wider at layer 1 (standardised inputs), and stays wide
+        assert 7 < big["preact_std"][0] < 9.5 and _mean(big["preact_std"]) > 4
+        assert 0.8 < small["preact_std"][0] < 1.3 and _mean(small["preact_std"]) < 1.2
+    # the units sit on the flat tails: φ′ far below its maximum (1 for tanh, 1/4 for sigmoid)
+    tanh_big = naive["results"]["tanh"]["saturation"]["slope"]
+    tanh_small = standard["results"]["tanh"]["saturation"]["slope"]
+    assert _mean(tanh_big) < 0.15 < 0.8 < _mean(tanh_small)
+    assert _mean(naive["results"]["sigmoid"]["saturation"]["slope"]) < 0.1
+    # the slope is what autodiff gives: tanh′(z) = 1 − tanh²(z) at the first layer's z
+    model = nn.mlp([64] * 20 + [10], activation="tanh", init="normal", seed=0)
+    from chainrule.diagnostics.vanishing import _blobs
+
+    X, _ = _blobs(512, 64, 10, 0)
+    z = model[0](X).numpy()
+    assert tanh_big[0] == pytest.approx(float(np.mean(1 - np.tanh(z) ** 2)), rel=1e-5)
+
+
+def test_saturation_note_states_what_was_measured(naive_and_standard):
+    from chainrule.diagnostics.vanishing import saturation_note
+
+    naive, standard = naive_and_standard
+    note = saturation_note(naive)
+    tanh = naive["results"]["tanh"]
+    # with N(0, 1), tanh is saturated, yet its gradient explodes: the note says so from the numbers
+    assert tanh["ratio_first_last"] > 1e3
+    assert "tanh (init 'normal'): z has std" in note and "explodes towards the input" in note
+    assert "sigmoid (init 'normal')" in note and "vanishes towards the input" in note
+    assert "√64 = 8" in note and "saturation" in note
+    assert "keeps its size" in saturation_note(standard)
+    table = vanishing_table(naive)
+    assert "z std" in table.splitlines()[1] and "mean φ′" in table.splitlines()[1]
+
+
+def test_relu_overflow_is_reported_as_an_overflow():
+    r = vanishing(depth=20, steps=0, init="normal", activations=("relu", "tanh"))
+    relu = r["results"]["relu"]
+    assert relu["overflow"].startswith("overflow: with init 'normal'")
+    assert "per layer" in relu["overflow"] and "at layer 20" in relu["overflow"]
+    assert "float32" in relu["overflow"] and "NaN" not in relu["overflow"].split("(")[0]
+    assert relu["init"] == [] and relu["ratio_first_last"] is None
+    assert r["results"]["tanh"]["overflow"] is None and len(r["results"]["tanh"]["init"]) == 20
+    json.dumps(r, allow_nan=False)
+    table = vanishing_table(r)
+    assert re.search(r"^relu\s+normal\s+overflow: ", table, re.M)
+
+
+def test_overflow_in_training_keeps_the_init_measurement():
+    r = vanishing(depth=8, width=16, steps=3, init="normal", activations=("relu",))
+    relu = r["results"]["relu"]
+    assert len(relu["init"]) == 8 and all(math.isfinite(v) for v in relu["init"])
+    assert relu["overflow"].endswith("in SGD step 3") and relu["trained"] == []
+    assert "→ overflow" in vanishing_table(r)
+
+
+def test_dead_relu_net_says_why_every_gradient_is_zero():
+    r = vanishing(depth=7, width=2, activations=("relu",), steps=0, n_samples=64, seed=0)
+    relu = r["results"]["relu"]
+    assert relu["init"][0] == 0.0  # not a small gradient: exactly none
+    assert "exactly 0" in relu["dead"] and "ReLU" in relu["dead"]
+    table = vanishing_table(r)
+    assert table.splitlines()[-1] == "relu: " + relu["dead"]
+    alive = vanishing(depth=7, width=16, activations=("relu",), steps=0, n_samples=64)
+    assert alive["results"]["relu"]["dead"] is None
+
+
+def test_cli_init_option(tmp_path, capsys):
+    from chainrule.cli.main import main
+
+    args = ["vanishing", "--depth", "6", "--width", "16", "--steps", "0", "--no-plots"]
+    assert main([*args, "--init", "normal", "--activations", "tanh,relu"]) == 0
+    out = capsys.readouterr().out
+    assert re.search(r"^tanh\s+normal\s", out, re.M) and "Pre-activation size" in out
+    assert main([*args, "--init", "default", "--activations", "tanh", "--format", "json"]) == 0
+    assert json.loads(capsys.readouterr().out)["results"]["tanh"]["init_scheme"] is None
+    dead = ["vanishing", "--depth", "7", "--width", "2", "--activations", "relu", "--steps", "0"]
+    assert main([*dead, "--no-plots"]) == 0
+    assert "relu: The gradient of the first layer is exactly 0" in capsys.readouterr().out
+    assert main([*args, "--init", "norml"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("chainrule: error: --init: unknown initialiser 'norml'")
+    assert "did you mean normal" in err and err.count("\n") == 1
 
 
 # ----------------------------------------------------------------------------- basis functions

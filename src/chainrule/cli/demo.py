@@ -4,7 +4,8 @@
    on standardised breast-cancer data, checked against scikit-learn's coefficients.
 2. An MLP on the two moons, trained by SGD (batch 1), mini-batches (32) and full-batch gradient
    descent, at equal epochs and at equal wall time.
-3. Vanishing gradients: per-layer gradient norms of a 20-layer net, sigmoid vs tanh vs ReLU.
+3. Vanishing gradients: per-layer gradient norms of a 20-layer net, sigmoid vs tanh vs ReLU,
+   with each activation's standard init and with naive N(0, 1) weights (saturation).
 4. A 1-D sine fitted by a small tanh net, drawn as its hidden units' basis functions φⱼ(x).
 5. Backpropagation for one example, step by step (``explain``), as markdown.
 
@@ -256,10 +257,22 @@ def _vanishing(out: Path, seed: int) -> dict[str, Any]:
     """Part 3: gradient norms per layer of a 20-layer net, sigmoid vs tanh vs ReLU."""
     from chainrule import viz
     from chainrule.diagnostics import vanishing, vanishing_table
+    from chainrule.diagnostics.vanishing import saturation_note
 
-    result = vanishing(depth=20, width=64, activations=("sigmoid", "tanh", "relu"), seed=seed)
+    kw = {"depth": 20, "width": 64, "activations": ("sigmoid", "tanh", "relu"), "seed": seed}
+    result = vanishing(**kw)
     viz.gradient_norms(result, out / "vanishing.png")
-    return {"result": result, "table": vanishing_table(result)}
+    naive = vanishing(**kw, init="normal")  # N(0, 1): the init that saturates sigmoid and tanh
+    viz.gradient_norms(
+        naive, out / "vanishing_naive.png", title="Gradient norm per layer, N(0, 1) init"
+    )
+    return {
+        "result": result,
+        "table": vanishing_table(result),
+        "naive": naive,
+        "naive_table": vanishing_table(naive),
+        "note": saturation_note(result, naive),
+    }
 
 
 def _basis(out: Path, seed: int) -> dict[str, Any]:
@@ -346,6 +359,21 @@ def _report(lr: dict, cmp: dict, van: dict, basis: dict, expl: dict, seconds: fl
         f"{first.get('sigmoid', math.nan):.1e}, against {first.get('relu', math.nan):.1e} for ReLU "
         "(each with its standard initialisation): a deep sigmoid net barely learns.",
         "",
+        "### Saturation: the same nets with naive N(0, 1) weights",
+        "",
+        "```",
+        van["naive_table"],
+        "```",
+        "",
+        "![gradient norm per layer, N(0, 1) init](vanishing_naive.png)",
+        "",
+        "The columns *z std* and *mean φ′* are the size of the pre-activations z and the "
+        "average slope of the activation at them, over the layers:",
+        "",
+        *[f"- {line}" for line in van["note"].splitlines()[:-1]],
+        "",
+        van["note"].splitlines()[-1],
+        "",
         "![activations and derivatives](activations.png)",
         "",
         "Each activation beside its derivative, computed by chainrule's backward rules. The "
@@ -424,6 +452,17 @@ def run(args: argparse.Namespace) -> int:
         van = _vanishing(stage, args.seed)
         for name, r in van["result"]["results"].items():
             _say(f"   {name:<8} first-layer ‖∂L/∂W‖ {r['init'][0]:.2e}, last {r['init'][-1]:.2e}")
+        _say("   with naive N(0, 1) weights (pre-activation size, saturation):")
+        for name, r in van["naive"]["results"].items():
+            if not r["init"]:
+                _say(f"   {name:<8} {r['overflow']}")
+                continue
+            sat = r["saturation"]
+            _say(
+                f"   {name:<8} first/last {r['ratio_first_last']:.1e}, z std "
+                f"{sum(sat['preact_std']) / len(sat['preact_std']):.1f}, mean φ′ "
+                f"{sum(sat['slope']) / len(sat['slope']):.2f}"
+            )
         viz.activations(None, stage / "activations.png")
 
         _say("4. basis functions of a 1-6-1 tanh net fitting sin(x)")

@@ -13,7 +13,7 @@ from typing import Any
 
 from chainrule.cli import _common as C
 
-__all__ = ["add_parser", "run"]
+__all__ = ["add_network_options", "add_parser", "report", "run"]
 
 
 def add_parser(sub: Any) -> argparse.ArgumentParser:
@@ -26,6 +26,22 @@ def add_parser(sub: Any) -> argparse.ArgumentParser:
             "Give negative numbers with '=': --x=-1,0.5."
         ),
     )
+    add_network_options(p)
+    p.add_argument("--format", choices=("text", "markdown", "json"), default="text")
+    p.set_defaults(run=run)
+    return p
+
+
+def run(args: argparse.Namespace) -> int:
+    """Print the walkthrough."""
+    from chainrule.diagnostics import render
+
+    print(render(report(args), args.format))
+    return 0
+
+
+def add_network_options(p: argparse.ArgumentParser) -> None:
+    """The options that choose the network and the example (shared with ``chainrule graph``)."""
     p.add_argument("--layers", default="2,3,1", help="sizes from input to output (default 2,3,1)")
     p.add_argument("--activation", default="tanh", help="hidden activation (default tanh)")
     p.add_argument(
@@ -43,19 +59,16 @@ def add_parser(sub: Any) -> argparse.ArgumentParser:
         default="denominator",
         help="Jacobian layout: one row per input (the notes', default) or per output",
     )
-    p.add_argument("--format", choices=("text", "markdown", "json"), default="text")
-    p.set_defaults(run=run)
-    return p
 
 
-def run(args: argparse.Namespace) -> int:
-    """Print the walkthrough."""
+def report(args: argparse.Namespace) -> dict[str, Any]:
+    """:func:`chainrule.diagnostics.explain` of the network and example the options name."""
     from chainrule import nn
-    from chainrule.diagnostics import explain, render
+    from chainrule.diagnostics import explain
 
     layers = C.parse_sizes(args.layers, "--layers")
     C.parse_names(args.activation, "--activation", nn.activation_names())
-    report = explain(
+    return explain(
         layers=layers,
         activation=args.activation,
         loss=args.loss,
@@ -64,5 +77,3 @@ def run(args: argparse.Namespace) -> int:
         y=None if args.y is None else C.parse_floats(args.y, "--y"),
         layout=args.layout,
     )
-    print(render(report, args.format))
-    return 0

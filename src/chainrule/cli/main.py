@@ -64,6 +64,7 @@ def build_parser() -> argparse.ArgumentParser:
         demo,
         evaluate,
         explain,
+        graph,
         playground,
         predict,
         train,
@@ -81,6 +82,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     for module in (train, evaluate, predict, explain, vanishing, activations, demo, playground):
         module.add_parser(sub)
+    graph.add_parser(sub)
     return parser
 
 

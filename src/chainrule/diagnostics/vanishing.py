@@ -13,6 +13,14 @@ layers move; tanh and ReLU keep first- and last-layer gradients of the same orde
 variance threefold per layer) tanh's and ReLU's gradients vanish too: the claim "ReLU's do not
 vanish" holds only with an initialisation scaled for ReLU.
 
+Saturation, the notes' "sigmoid and tanh gradients vanish for large x", is about the size of the
+pre-activations z. With the naive ``init="normal"`` (N(0, 1) weights) z is about √fan_in times
+wider than under Xavier, and the result records it: the std of z per layer and the mean slope
+φ′(z) per hidden layer (``saturation``). Measured, depth 20 and width 64: tanh's mean φ′ falls
+from 0.91 to 0.10, yet its gradient *explodes* (first/last 7e5), because the same large weights
+multiply it by about 8 per layer on the way back; ReLU, with no flat tail, overflows float32,
+which is reported as such (``overflow``) rather than as a NaN further on.
+
 >>> from chainrule.diagnostics import vanishing
 >>> r = vanishing(depth=10, width=32, steps=5, n_samples=128)
 >>> sig, relu = r["results"]["sigmoid"], r["results"]["relu"]
@@ -26,16 +34,20 @@ import math
 from collections.abc import Sequence
 from typing import Any
 
+import numpy
+
 from chainrule import dtypes, optim
 from chainrule.autograd import no_grad
 from chainrule.backend import default_rng, xp
+from chainrule.functional import grad
 from chainrule.nn import mlp
 from chainrule.nn.activations import Identity, Sigmoid, Tanh, activation
 from chainrule.nn.layers import Linear
 from chainrule.nn.losses import cross_entropy
 from chainrule.tensor import Tensor
+from chainrule.train.dead import dead_units
 
-__all__ = ["init_for", "vanishing", "vanishing_table"]
+__all__ = ["init_for", "saturation_note", "vanishing", "vanishing_table"]
 
 _XAVIER = "xavier_uniform"
 _KAIMING = "kaiming_uniform"
@@ -74,6 +86,98 @@ def _norms(weights: list[Any]) -> Any:
 def _ratio(a: float, b: float) -> float | None:
     """a / b, or None where undefined (a last layer with no gradient): JSON has no NaN."""
     return a / b if b > 0 and math.isfinite(a) and math.isfinite(b) else None
+
+
+class _Overflow(Exception):
+    """A value stopped being finite; the message says where."""
+
+
+def _forward(model: Any, X: Tensor) -> tuple[Tensor, list[Tensor]]:
+    """The logits, and the pre-activations z = Wh + b of every Linear layer."""
+    zs = []
+    h = X
+    for layer in model:
+        h = layer(h)
+        if isinstance(layer, Linear):
+            zs.append(h)
+    return h, zs
+
+
+def _saturation(model: Any, zs: list[Tensor]) -> dict[str, list[float]]:
+    """Per layer: the standard deviation of z, and (hidden layers) the mean slope φ′(z)."""
+    acts = [m for m in model if not isinstance(m, Linear)]
+    slope = [
+        float(xp.mean(grad(lambda t, act=act: act(t).sum())(z.detach()).data))
+        for act, z in zip(acts, zs)
+    ]
+    return {"preact_std": [float(xp.std(z.data.astype(xp.float64))) for z in zs], "slope": slope}
+
+
+def _growth(std: list[float]) -> str:
+    """How the pre-activations grow through the net, in words."""
+    finite = [v for v in std if math.isfinite(v) and v > 0]
+    if len(finite) < 2:
+        return "the pre-activations are not finite from the first layer"
+    k = len(finite)
+    per_layer = (finite[-1] / finite[0]) ** (1 / (k - 1))
+    return f"the pre-activations grow about ×{per_layer:.1f} per layer, to a std of {finite[-1]:.1e} at layer {k}"
+
+
+def _loss_and_zs(model: Any, X: Tensor, labels: Any, when: str) -> tuple[Tensor, list[Tensor]]:
+    logits, zs = _forward(model, X)
+    if not bool(xp.isfinite(logits.data).all()):
+        std = [float(xp.std(z.data.astype(xp.float64))) for z in zs]
+        raise _Overflow(f"{_growth(std)}, and the forward pass overflows float32 {when}")
+    return cross_entropy(logits, labels), zs
+
+
+def _checked_norms(weights: list[Any], zs: list[Tensor], when: str) -> Any:
+    norms = _norms(weights)
+    if not bool(xp.isfinite(norms).all()):
+        std = [float(xp.std(z.data.astype(xp.float64))) for z in zs]
+        raise _Overflow(f"{_growth(std)}, and the gradients overflow float32 (inf/NaN) {when}")
+    return norms
+
+
+def _measure(
+    model: Any, X: Tensor, labels: Any, init_idx: list, train_idx: list, lr: float
+) -> dict[str, Any]:
+    """Gradient norms at init and in training, saturation at init, or where it overflowed."""
+    weights = [m.weight for m in model if isinstance(m, Linear)]
+    depth = len(weights)
+    out: dict[str, Any] = {"init": [], "trained": [], "loss_start": None, "loss_end": None}
+    out.update(ratio_first_last=None, ratio_first_last_trained=None, overflow=None, dead=None)
+    try:
+        with no_grad():
+            loss, zs = _loss_and_zs(model, X, labels, "at initialisation")
+            out["loss_start"] = out["loss_end"] = float(loss.item())
+        out["saturation"] = _saturation(model, zs)
+        total = xp.zeros(depth)
+        for idx in init_idx:
+            model.zero_grad()
+            loss, zs = _loss_and_zs(model, X[idx], labels[idx], "at initialisation")
+            loss.backward()
+            total += _checked_norms(weights, zs, "at initialisation")
+            out["dead"] = out["dead"] or dead_units(model, X[idx])
+        out["init"] = [float(v) for v in total / len(init_idx)]
+        out["ratio_first_last"] = _ratio(out["init"][0], out["init"][-1])
+
+        opt = optim.SGD(model.parameters(), lr=lr)
+        total = xp.zeros(depth)
+        for step, idx in enumerate(train_idx, 1):
+            opt.zero_grad()
+            loss, zs = _loss_and_zs(model, X[idx], labels[idx], f"in SGD step {step}")
+            loss.backward()
+            total += _checked_norms(weights, zs, f"in SGD step {step}")
+            opt.step()
+        if train_idx:
+            out["trained"] = [float(v) for v in total / len(train_idx)]
+            out["ratio_first_last_trained"] = _ratio(out["trained"][0], out["trained"][-1])
+            with no_grad():
+                out["loss_end"] = float(_loss_and_zs(model, X, labels, "after training")[0].item())
+    except _Overflow as exc:
+        out["overflow"] = str(exc)
+    return out
 
 
 def vanishing(
@@ -123,7 +227,8 @@ def vanishing(
         Size of the synthetic data set.
     init : "auto", str or None
         "auto" (see above); an initialiser name of :func:`chainrule.nn.init.get` (e.g.
-        ``"kaiming_uniform"``) for every activation; or None for the library's default
+        ``"kaiming_uniform"``, or ``"normal"``: N(0, 1), the naive init that saturates sigmoid
+        and tanh) for every activation; or None for the library's default
         :class:`~chainrule.nn.Linear` initialisation, U(±1/√fan_in), for every activation.
     n_classes : int
         Classes of the task (the output width).
@@ -143,7 +248,14 @@ def vanishing(
         - ``ratio_first_last``: first-layer / last-layer norm at initialisation, and
           ``ratio_first_last_trained`` (None where undefined: no training steps, or a last
           layer without gradient);
-        - ``init_scheme``: the initialiser used (None: the library default).
+        - ``init_scheme``: the initialiser used (None: the library default);
+        - ``saturation``: ``preact_std``, the std of every layer's pre-activations z, and
+          ``slope``, the mean φ′(z) of every hidden layer, on the whole data set at init;
+        - ``overflow``: None, or a message saying how the values grew and where they stopped
+          being finite (then the lists measured after that point are empty, and the losses may
+          be None);
+        - ``dead``: None, or :func:`chainrule.train.dead_units`' explanation when no gradient
+          reached the first layer (every unit of some ReLU layer dead).
 
     Examples
     --------
@@ -178,50 +290,17 @@ def vanishing(
     init_idx = batches(init_batches)
     train_idx = batches(steps)  # the same batches, in the same order, for every activation
 
-    def loss_on(model: Any, idx: Any = None) -> Tensor:
-        if idx is None:
-            return cross_entropy(model(X), labels)
-        return cross_entropy(model(X[idx]), labels[idx])
-
     results: dict[str, dict[str, Any]] = {}
     for name in names:
         scheme = init_for(name) if init == "auto" else init
         model = mlp([width] * depth + [n_classes], activation=name, init=scheme, seed=seed)
-        weights = [m.weight for m in model if isinstance(m, Linear)]
-        with no_grad():
-            loss_start = float(loss_on(model).item())
-
-        total = xp.zeros(depth)
-        for idx in init_idx:
-            model.zero_grad()
-            loss_on(model, idx).backward()
-            total += _norms(weights)
-        at_init = total / len(init_idx)
-
-        opt = optim.SGD(model.parameters(), lr=lr)
-        total = xp.zeros(depth)
-        for idx in train_idx:
-            opt.zero_grad()
-            loss_on(model, idx).backward()
-            total += _norms(weights)
-            opt.step()
-        trained = total / len(train_idx) if train_idx else None
-        with no_grad():
-            loss_end = float(loss_on(model).item()) if train_idx else loss_start
-
-        init_list = [float(v) for v in at_init]
-        trained_list = [float(v) for v in trained] if trained is not None else []
-        results[name] = {
-            "init": init_list,
-            "trained": trained_list,
-            "loss_start": loss_start,
-            "loss_end": loss_end,
-            "ratio_first_last": _ratio(init_list[0], init_list[-1]),
-            "ratio_first_last_trained": (
-                _ratio(trained_list[0], trained_list[-1]) if trained_list else None
-            ),
-            "init_scheme": scheme,
-        }
+        with numpy.errstate(over="ignore", invalid="ignore"):  # an overflow is reported, below
+            results[name] = _measure(model, X, labels, init_idx, train_idx, lr)
+        results[name]["init_scheme"] = scheme
+        if results[name]["overflow"]:
+            results[name]["overflow"] = (
+                f"overflow: with init {scheme or 'default'!r} " + results[name]["overflow"]
+            )
     return {
         "depth": depth,
         "width": width,
@@ -243,14 +322,17 @@ def vanishing_table(result: dict[str, Any]) -> str:
     """A plain-text table of :func:`vanishing`'s result: one row per activation.
 
     Columns: the activation, its initialiser, the first- and last-layer gradient norms at
-    initialisation, their ratio, and the loss before → after the training run.
+    initialisation and their ratio, the size of the pre-activations z (their standard deviation,
+    averaged over layers), the mean slope φ′(z) of the hidden units, and the loss before → after
+    the training run. An activation whose values overflowed gets the message instead, and one
+    whose units are all dead gets a note below the table.
 
     Examples
     --------
     >>> r = vanishing(depth=6, width=16, activations=("sigmoid", "relu"), steps=5, n_samples=64)
     >>> print(vanishing_table(r))  # doctest: +ELLIPSIS
     Gradient norms ‖∂L/∂W‖ at initialisation: depth 6, width 16, 10 classes
-    activation  init             first layer  last layer  first/last  loss: 5 SGD steps, lr 0.01
+    activation  init             first layer  last layer  first/last  z std  mean φ′  loss: 5 SGD steps, lr 0.01
     sigmoid     xavier_uniform   ...
     relu        kaiming_uniform  ...
     """
@@ -259,12 +341,75 @@ def vanishing_table(result: dict[str, Any]) -> str:
         f"Gradient norms ‖∂L/∂W‖ at initialisation: depth {result['depth']}, "
         f"width {result['width']}, {result.get('n_classes', '?')} classes",
         f"{'activation':<11} {'init':<16} {'first layer':>11} {'last layer':>11} "
-        f"{'first/last':>11}  loss: {result['steps']} SGD steps, lr {result['lr']:g}",
+        f"{'first/last':>11} {'z std':>6} {'mean φ′':>8}  "
+        f"loss: {result['steps']} SGD steps, lr {result['lr']:g}",
     ]
+    notes = []
     for name, r in results.items():
         scheme = r.get("init_scheme") or "default"
+        if not r["init"]:  # it overflowed before any gradient could be measured
+            rows.append(f"{name:<11} {scheme:<16} {r['overflow']}")
+            continue
+        z_std, slope = _mean_saturation(r)
+        end = "overflow" if r.get("overflow") else f"{r['loss_end']:.3f}"
         rows.append(
             f"{name:<11} {scheme:<16} {r['init'][0]:>11.2e} {r['init'][-1]:>11.2e} "
-            f"{_fmt(r['ratio_first_last'])}  {r['loss_start']:.3f} → {r['loss_end']:.3f}"
+            f"{_fmt(r['ratio_first_last'])} {z_std:>6.3g} {slope:>8.2f}  "
+            f"{r['loss_start']:.3f} → {end}"
         )
-    return "\n".join(rows)
+        if r.get("overflow"):
+            notes.append(f"{name}: {r['overflow']}")
+        if r.get("dead"):
+            notes.append(f"{name}: {r['dead']}")
+    return "\n".join(rows + [""] * bool(notes) + notes)
+
+
+def _mean_saturation(r: dict[str, Any]) -> tuple[float, float]:
+    """The std of z averaged over layers, and φ′(z) averaged over hidden layers (nan if absent)."""
+    sat = r.get("saturation") or {}
+    std, slope = sat.get("preact_std") or [math.nan], sat.get("slope") or [math.nan]
+    return sum(std) / len(std), sum(slope) / len(slope)
+
+
+def _verdict(ratio: float | None) -> str:
+    if ratio is None:
+        return "cannot be compared (no gradient at the last layer)"
+    if ratio < 0.1:
+        return f"vanishes towards the input (first/last layer {ratio:.1e})"
+    if ratio > 10:
+        return f"explodes towards the input (first/last layer {ratio:.1e})"
+    return f"keeps its size through the net (first/last layer {ratio:.2f})"
+
+
+def saturation_note(*results: dict[str, Any]) -> str:
+    """What the pre-activation size did to each activation of each result, in a few sentences.
+
+    >>> r = vanishing(depth=6, width=16, activations=("tanh",), steps=0, n_samples=64,
+    ...               init="normal")
+    >>> print(saturation_note(r))  # doctest: +ELLIPSIS
+    tanh (init 'normal'): z has std 3.7, mean φ′(z) = 0.20; the gradient keeps its size ...
+    Pre-activation size decides saturation: ...
+    """
+    lines = []
+    for name, r in ((k, v) for result in results for k, v in result["results"].items()):
+        scheme = r.get("init_scheme") or "default"
+        if not r["init"]:
+            lines.append(f"{name} (init {scheme!r}): {r['overflow']}.")
+            continue
+        z_std, slope = _mean_saturation(r)
+        lines.append(
+            f"{name} (init {scheme!r}): z has std {z_std:.3g}, mean φ′(z) = {slope:.2f}; "
+            f"the gradient {_verdict(r['ratio_first_last'])}."
+        )
+    width = results[0]["width"]
+    lines.append(
+        "Pre-activation size decides saturation: z = Σᵢ wᵢhᵢ + b adds up fan_in = "
+        f"{width} terms, so its spread is the weights' spread times about √{width} = "
+        f"{math.sqrt(width):.0f}. Xavier and He scale the weights by 1/√fan_in and keep z of "
+        "order 1, where φ′ is near its maximum. N(0, 1) weights make z about "
+        f"{math.sqrt(width):.0f} times larger: sigmoid and tanh then sit on their flat tails, "
+        "where φ′(z) ≈ 0 (saturation, the vanishing derivative of the notes). The gradient "
+        "that reaches layer 1 is a product, layer after layer, of Wᵀ and φ′(z): flat slopes "
+        "shrink it, large weights grow it, and which wins is what the table shows."
+    )
+    return "\n".join(lines)

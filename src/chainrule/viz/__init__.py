@@ -12,6 +12,7 @@ not import matplotlib; each function does, when called.
 - :func:`confusion_matrix`: an annotated heatmap.
 - :func:`filters` and :func:`feature_maps`: a CNN's first-layer filters, and what they make of
   one input.
+- :func:`draw_graph`: the computation graph behind a tensor, as SVG or DOT (no matplotlib).
 
 Every function returns a ``matplotlib.figure.Figure`` (a notebook displays it), and with
 ``path=`` also saves it, as a PNG at 100 dpi, atomically (a temporary file, then a rename).
@@ -30,13 +31,16 @@ from chainrule.viz.boundary import decision_boundary
 from chainrule.viz.confusion import confusion_matrix
 from chainrule.viz.filters import feature_maps, filters
 from chainrule.viz.gradients import gradient_norms
+from chainrule.viz.graph import ComputationGraph, draw_graph
 from chainrule.viz.training import loss_curves
 
 __all__ = [
+    "ComputationGraph",
     "activations",
     "basis_functions",
     "confusion_matrix",
     "decision_boundary",
+    "draw_graph",
     "feature_maps",
     "filters",
     "gradient_norms",

@@ -54,6 +54,8 @@ def _normalise(norms: Any) -> tuple[dict[str, dict[str, list[float]]], str]:
         norms = norms["results"]
     out: dict[str, dict[str, list[float]]] = {}
     for name, value in norms.items():
+        if isinstance(value, Mapping) and value.get("overflow") and not value.get("init"):
+            continue  # vanishing() found no finite norms to draw: its table says why
         if _is_numbers(value):
             out[str(name)] = {"": [float(v) for v in value]}
         elif isinstance(value, Mapping):
