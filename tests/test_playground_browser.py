@@ -103,7 +103,7 @@ def test_page_trains_switches_and_draws(url, tmp_path):
         browser = p.chromium.launch(executable_path=exe, args=ARGS, headless=True)
         try:
             # the page's CSP forbids eval; Playwright's string predicates need it
-            page = browser.new_page(viewport={"width": 1200, "height": 800}, bypass_csp=True)
+            page = browser.new_page(viewport={"width": 1200, "height": 800})
             page.on("pageerror", lambda e: errors.append(str(e)))
             page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
             page.goto(url + "#dataset=circle&n_points=300&learning_rate=0.1&seed=3&show_test=1")
