@@ -713,7 +713,7 @@ function renderExplain() {
   const cards = e.steps.map((s, k) => {
     // u is this step's output, v its input: x for the first step, else the previous step's output
     const u = nodeName(s.name), v = k === 0 ? "x" : nodeName(e.steps[k - 1].name);
-    const form = s.name === "L" ? LOSS_FORMS[lossKind()] : null;
+    const form = k === e.steps.length - 1 ? LOSS_FORMS[lossKind()] : null; // the last step is the loss
     const eq = el("div", { class: "eq", text: form ? form[0] : s.equation },
       k === 0 ? el("span", { class: "muted", text: ` x = (${e.features.join(", ")})` }) : null);
     const parts = [eq];
