@@ -4,7 +4,8 @@ The page runs under the server's real Content-Security-Policy, and any console e
 error (a refused inline style among them) fails a test. The first test trains, checks that the
 gradient-norm bars have a width, the confusion matrix colours and the output map pale enough for
 the points to show, switches the activation, adds a layer, asks for backprop on one point (the
-steps run from L to x and wrap inside the panel) and checks that a new architecture refreshes it.
+steps run from L to x and wrap inside the panel; the computation graph above them parses and
+names every tensor) and checks that a new architecture refreshes it.
 It saves a screenshot: into the test's temporary folder, or over docs/playground.png (the
 README's picture) when CHAINRULE_UPDATE_DOCS=1 is set. The second test, in a 900 px window,
 checks the reflow, the loss after Regression then Classification, the multiclass legend, the
@@ -136,6 +137,19 @@ STEPS_INSIDE = """() => {
     .every(s => s.getBoundingClientRect().right <= body.right + 0.5);
 }"""
 
+# the clicked point's computation graph: its ops, its tensors' names, and whether it parses as SVG
+GRAPH = """() => {
+  const svg = document.querySelector('#explain-graph svg');
+  const text = new XMLSerializer().serializeToString(svg);
+  const doc = new DOMParser().parseFromString(text, 'image/svg+xml');
+  return {
+    ops: svg.querySelectorAll('.op').length,
+    tensors: Object.fromEntries([...svg.querySelectorAll('.tensor')].map(
+      g => [g.querySelector('text').textContent.trim(), g.textContent])),
+    parses: doc.querySelector('parsererror') === null && doc.documentElement.localName === 'svg',
+  };
+}"""
+
 STEP_TITLES = (
     """() => [...document.querySelectorAll('#explain-body .step .eq')].map(e => e.textContent)"""
 )
@@ -213,9 +227,17 @@ def test_page_trains_switches_and_draws(url, browser, tmp_path):
     assert [t.split(" =")[0] for t in titles[1:-1]] == ["z4", "h3", "z3", "h2", "z2", "h1", "z1"]
     assert "max(z,0) − z·y + log(1 + e^−|z|)" in page.text_content("#explain-body .note")
     assert page.evaluate(STEPS_INSIDE)
-
     screenshot.parent.mkdir(exist_ok=True)
     page.screenshot(path=str(screenshot))
+    # the computation graph: one op per step, every tensor and parameter by name
+    graph = page.evaluate(GRAPH)
+    assert graph["parses"] and graph["ops"] == len(titles) - 1
+    for name in ["x", "z1", "h1", "z4", "L", "W1", "b1", "W4", "b4"]:
+        assert name in graph["tensors"], graph["tensors"]
+    loss = page.evaluate("() => fmt(window.__playground.explain.loss)")  # the page's number format
+    assert f"value {loss}" in graph["tensors"]["L"] and "∂L/∂L 1.000" in graph["tensors"]["L"]
+    page.locator("#explain-graph .op").first.click()  # an op shows its step, local Jacobian and all
+    assert "flash" in page.get_attribute("#step-0", "class")
 
     # a new architecture: the panel shows backprop through it, not through the old one
     page.click("#remove-layer")

@@ -706,6 +706,7 @@ const nodeName = (name) => (name === "yhat" ? "ŷ" : name);
 function renderExplain() {
   const e = state.explain, body = $("explain-body");
   $("explain-refresh").hidden = !e;
+  $("explain-graph-wrap").hidden = !e;
   if (!e) { body.replaceChildren(); $("explain-hint").textContent = "Click a data point on the map."; return; }
   $("explain-hint").textContent =
     `${e.split} point ${e.index} at (${e.point.map(fmt).join(", ")}), target ${fmt(e.target)}: loss ${fmt(e.loss)}. ` +
@@ -726,7 +727,7 @@ function renderExplain() {
       const w = s.name.slice(1);
       parts.push(el("div", { class: "what", text: `∂L/∂W${w} = (∂L/∂${u}) ${v}ᵀ` }), matrix(s.grad_W));
     }
-    return el("div", { class: "step", title: `step ${k + 1} of the forward pass` }, ...parts);
+    return el("div", { class: "step", id: `step-${k}`, title: `step ${k + 1} of the forward pass` }, ...parts);
   });
   cards.reverse(); // backprop runs from the loss back to the input
   const ok = e.check.agree ? "agree" : "DISAGREE";
@@ -734,6 +735,90 @@ function renderExplain() {
     el("div", { class: "check-line", text: `The chain rule, step by step, and the engine's backward() ${ok}: ` +
       `largest difference ${e.check.max_abs_error.toExponential(1)}.` })));
   body.replaceChildren(...cards);
+  renderGraph(e);
+}
+
+// ------------------------------------------------------------------ the computation graph of the clicked point
+// One box per tensor (name, shape, value, ∂L/∂·) and one oval per op, data flowing down from x to
+// L; W and b feed each affine op from the sides. Built from SVG elements and attributes, which the
+// CSP allows (presentation attributes are not inline styles).
+const SVG_NS = "http://www.w3.org/2000/svg";
+function svgEl(tag, attrs = {}, text = null) {
+  const e = document.createElementNS(SVG_NS, tag);
+  for (const [k, v] of Object.entries(attrs)) e.setAttribute(k, v);
+  if (text != null) e.textContent = text;
+  return e;
+}
+
+const shapeText = (v) => (!Array.isArray(v) ? "scalar" : Array.isArray(v[0]) ? `${v.length}×${v[0].length}` : `${v.length}`);
+function summary(v, most = 3) {
+  // up to `most` numbers as they are, more as their norm
+  const a = Array.isArray(v) ? v.flat(Infinity) : [v];
+  return a.length <= most ? a.map(fmt).join(", ") : `‖·‖ ${fmt(Math.hypot(...a))}`;
+}
+
+function opLabel(s, last) {
+  if (last) return "loss";
+  if (s.grad_W) return "W·v + b";
+  return (s.equation.match(/=\s*([\w.]+)\(/) || [])[1] || "f";
+}
+
+function renderGraph(e) {
+  const box = $("explain-graph");
+  const W = 520, TW = 170, TH = 48, OH = 26, GAP = 14, LW = 116, mid = W / 2;
+  const rows = [{ name: "x", value: e.steps[0].input, grad: e.steps[0].grad_in }];
+  e.steps.forEach((s, k) => {
+    rows.push({ op: opLabel(s, k === e.steps.length - 1), step: k, s });
+    rows.push({ name: nodeName(s.name), value: s.value, grad: s.grad_out });
+  });
+  let y = 4;
+  for (const r of rows) { r.y = y; y += (r.op ? OH : TH) + GAP; }
+  const svg = svgEl("svg", { viewBox: `0 0 ${W} ${y}`, width: W, class: "graph", role: "img",
+    "aria-label": "computation graph of the clicked point" });
+  const defs = svgEl("defs");
+  const marker = svgEl("marker", { id: "arrow", viewBox: "0 0 8 8", refX: 8, refY: 4, markerWidth: 7, markerHeight: 7, orient: "auto" });
+  marker.append(svgEl("path", { d: "M0,0 L8,4 L0,8 z", fill: "#777" }));
+  defs.append(marker);
+  svg.append(defs);
+  const edge = (x1, y1, x2, y2) => svg.append(svgEl("line", { x1, y1, x2, y2, stroke: "#777", "marker-end": "url(#arrow)" }));
+  const tensor = (x, y0, w, name, shape, value, grad, leaf = false) => {
+    const g = svgEl("g", { class: leaf ? "tensor leaf" : "tensor" });
+    g.append(svgEl("rect", { x, y: y0, width: w, height: TH, rx: 3, fill: leaf ? "#f3f3f3" : "#fff", stroke: "#999" }),
+      svgEl("text", { x: x + 6, y: y0 + 14, "font-weight": 600 }, `${name}  `),
+      svgEl("text", { x: x + w - 6, y: y0 + 14, "text-anchor": "end", fill: "#777" }, shape),
+      svgEl("text", { x: x + 6, y: y0 + 28 }, value == null ? "" : `value ${summary(value)}`),
+      svgEl("text", { x: x + 6, y: y0 + 42, fill: "#0877bd" }, `∂L/∂${name} ${summary(grad, leaf ? 1 : 3)}`));
+    g.append(svgEl("title", {}, `${name} (${shape})`));
+    svg.append(g);
+  };
+  rows.forEach((r, i) => {
+    if (i) edge(mid, rows[i - 1].y + (rows[i - 1].op ? OH : TH), mid, r.y);
+    if (!r.op) return tensor(mid - TW / 2, r.y, TW, r.name, shapeText(r.value), r.value, r.grad);
+    const g = svgEl("g", { class: "op", tabindex: 0 });
+    const J = r.s.jacobian, jr = J.length, jc = Array.isArray(J[0]) ? J[0].length : 1;
+    g.append(svgEl("ellipse", { cx: mid, cy: r.y + OH / 2, rx: 52, ry: OH / 2, fill: "#e8f1f8", stroke: "#0877bd" }),
+      svgEl("text", { x: mid, y: r.y + OH / 2 + 4, "text-anchor": "middle" }, r.op),
+      svgEl("title", {}, `${r.s.equation}: local Jacobian ${jr}×${jc}; click to see it`));
+    g.addEventListener("click", () => showStep(r.step));
+    svg.append(g);
+    if (r.s.grad_W) { // the parameters of an affine op, from the sides
+      const k = r.s.name.slice(1), yl = r.y + OH / 2 - TH / 2;
+      tensor(0, yl, LW, `W${k}`, shapeText(r.s.grad_W), null, r.s.grad_W, true);
+      tensor(W - LW, yl, LW, `b${k}`, shapeText(r.s.grad_b), null, r.s.grad_b, true);
+      edge(LW, r.y + OH / 2, mid - 52, r.y + OH / 2);
+      edge(W - LW, r.y + OH / 2, mid + 52, r.y + OH / 2);
+    }
+  });
+  box.replaceChildren(svg);
+}
+
+function showStep(k) {
+  // an op's step card, with its local Jacobian, brought into view and outlined for a moment
+  const card = $(`step-${k}`);
+  if (!card) return;
+  card.scrollIntoView({ block: "nearest" });
+  card.classList.add("flash");
+  setTimeout(() => card.classList.remove("flash"), 1500);
 }
 
 connect();
