@@ -270,12 +270,20 @@ def test_page_details(url, browser):
         "() => document.getElementById('legend').textContent.includes('class 2')"
     )
     assert "−1" not in page.text_content("#legend")
+    # backprop through softmax: the loss as the notes write it, and its graph
+    page.locator("#points").scroll_into_view_if_needed()
+    x, y = page.evaluate(FIRST_POINT)
+    page.mouse.click(x, y)
+    page.wait_for_selector("#explain-graph .op", timeout=10_000)
+    assert page.evaluate(STEP_TITLES)[0].startswith("L = −log ŷ_y,  ŷ = softmax(z)")
+    assert page.evaluate(GRAPH)["parses"]
 
     # the init choice reaches the server
-    assert page.input_value("#init") == "standard"
+    assert page.input_value("#init") == "standard" and page.is_hidden("#init-hint")
     page.select_option("#init", "normal")
     page.wait_for_function("() => window.__playground.params.init === 'normal'")
     assert "N(0,1)" in page.text_content("#init option[value=normal]")
+    assert "√fan-in" in page.text_content("#init-hint") and page.is_visible("#init-hint")
 
     # a warning from the trainer shows above the page until closed; messages without one keep it
     assert page.is_hidden("#warning")

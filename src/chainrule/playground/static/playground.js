@@ -300,6 +300,7 @@ function syncControls() {
   }
   for (const id of ["max_epochs", "patience", "min_delta"]) $(id).value = p[id];
   $("seed").textContent = p.seed;
+  $("init-hint").hidden = p.init !== "normal";
   $("classes-row").style.display = ["gaussian", "spiral"].includes(p.dataset) ? "" : "none";
   $("loss").disabled = p.problem === "regression";
   const sets = [...state.options.datasets[p.problem], "custom"];
