@@ -684,7 +684,7 @@ function matrix(rows) {
     el("td", { text: fmt(v), style: { background: lutColor(v / max) } })))));
 }
 
-// The loss as the notes write it, and how the engine computes it (the server names the kind).
+// The loss as the notes write it, and how the engine computes it, by the kind lossKind() names.
 const LOSS_FORMS = {
   bce: ["L = −[y log ŷ + (1−y) log(1−ŷ)],  ŷ = σ(z)",
     "computed in the stable form max(z,0) − z·y + log(1 + e^−|z|), which never takes log 0"],
