@@ -76,6 +76,11 @@ _TARGET = {
     "mse": "y.astype(np.float32)",
     "mse_pm1": "(2 * y - 1).astype(np.float32)  # classes 0/1 as -1/+1 for the tanh output",
 }
+_HIDDEN_INIT = {
+    "standard": 'init = "kaiming_uniform" if act in {relu_like!r} else "xavier_uniform"',
+    "normal": 'init = "normal"  # naive: every weight from N(0, 1)',
+}
+_OUTPUT_INIT = {"standard": "xavier_uniform", "normal": "normal"}
 _PENALTY = {
     "none": "",
     "l1": "\n    loss = loss + {rate!r} * losses.l1_penalty(model)",
@@ -135,10 +140,10 @@ X_test, y_test = features(X[test]), target[test]
 gen = cr.Generator(SEED)
 layers, width = [], len(FEATURES)
 for units, act in zip(LAYERS, ACTIVATIONS):
-    init = "kaiming_uniform" if act in {RELU_LIKE!r} else "xavier_uniform"
+    {_HIDDEN_INIT[p["init"]].format(relu_like=RELU_LIKE)}
     layers += [nn.Linear(width, units, init=init, generator=gen), nn.activation(act)]
     width = units
-layers.append(nn.Linear(width, OUTPUTS, init="xavier_uniform", generator=gen))
+layers.append(nn.Linear(width, OUTPUTS, init={_OUTPUT_INIT[p["init"]]!r}, generator=gen))
 {"layers.append(nn.Tanh())" if info["target"] == "mse_pm1" else "# the last layer gives logits (or the prediction, for regression)"}
 model = nn.Sequential(*layers)
 opt = {_OPTIMIZER[p["optimizer"]].format(lr=p["learning_rate"], momentum=p["momentum"])}

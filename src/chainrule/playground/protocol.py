@@ -67,7 +67,7 @@ OPTIMIZERS = ("sgd", "momentum", "adam")
 
 DATA_KEYS = frozenset({"problem", "dataset", "classes", "n_points", "noise", "train_ratio", "seed"})
 """Parameters that redraw the data (and so restart the network)."""
-MODEL_KEYS = frozenset({"features", "layers", "activation", "activations", "loss"})
+MODEL_KEYS = frozenset({"features", "layers", "activation", "activations", "loss", "init"})
 """Parameters that rebuild the network."""
 
 
@@ -167,6 +167,8 @@ SPEC: dict[str, Number | Choice | ListOf] = {
     "activation": Choice("tanh", ACTIVATIONS),
     "activations": ListOf(("tanh", "tanh"), Choice("tanh", ACTIVATIONS), 0, MAX_LAYERS),
     "loss": Choice("cross_entropy", ("cross_entropy", "mse")),
+    # 'standard': Xavier for tanh/sigmoid, He for ReLU; 'normal': every weight N(0, 1), which saturates tanh
+    "init": Choice("standard", ("standard", "normal")),
     "learning_rate": Number(0.03, 1e-5, 10.0),
     "optimizer": Choice("sgd", OPTIMIZERS),
     "momentum": Number(0.9, 0.0, 0.999),
@@ -219,6 +221,10 @@ def apply_params(current: dict[str, Any], update: Any) -> tuple[dict[str, Any], 
             continue
         params[key] = SPEC[key].clean(key, value, current[key], notes)
     _reconcile(params, update, notes)
+    # regression forced mse; back to classification, the loss is cross-entropy again
+    if current["problem"] == "regression" and params["problem"] == "classification":
+        if "loss" not in update:
+            params["loss"] = "cross_entropy"
     return params, notes
 
 

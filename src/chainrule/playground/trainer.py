@@ -51,17 +51,29 @@ _OUTPUT_TEXT = {
 
 
 def build_model(
-    n_in: int, layers: list[int], activations: list[str], n_out: int, tanh_out: bool, seed: int
+    n_in: int,
+    layers: list[int],
+    activations: list[str],
+    n_out: int,
+    tanh_out: bool,
+    seed: int,
+    init: str = "standard",
 ) -> nn.Sequential:
-    """The network, drawn from ``seed`` exactly as the exported ``reproduce.py`` draws it."""
+    """The network, drawn from ``seed`` exactly as the exported ``reproduce.py`` draws it.
+
+    ``init`` 'standard' draws each layer as its activation wants (He for ReLU-like, else
+    Xavier); 'normal' draws every weight from N(0, 1), the naive choice that saturates tanh.
+    """
     gen = cr.Generator(seed)
     mods: list[nn.Module] = []
     width = n_in
     for units, act in zip(layers, activations):
-        mods.append(nn.Linear(width, units, init=export.init_for(act), generator=gen))
+        scheme = "normal" if init == "normal" else export.init_for(act)
+        mods.append(nn.Linear(width, units, init=scheme, generator=gen))
         mods.append(nn.activation(act))
         width = units
-    mods.append(nn.Linear(width, n_out, init="xavier_uniform", generator=gen))
+    scheme = "normal" if init == "normal" else "xavier_uniform"
+    mods.append(nn.Linear(width, n_out, init=scheme, generator=gen))
     if tanh_out:
         mods.append(nn.Tanh())
     return nn.Sequential(*mods)
@@ -106,7 +118,7 @@ class Trainer:
         self.prepare_data()
         n_out = c if self.kind == "ce" else 1
         sizes = (len(p["features"]), p["layers"], p["activations"], n_out)
-        self.model = build_model(*sizes, self.kind == "mse_pm1", p["seed"])
+        self.model = build_model(*sizes, self.kind == "mse_pm1", p["seed"], p["init"])
         self.linears = [m for m in self.model if isinstance(m, nn.Linear)]
         self.opt = self._optimizer()
         self._shuffle = np.random.default_rng((p["seed"], 2))

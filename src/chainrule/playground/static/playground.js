@@ -4,10 +4,24 @@
 "use strict";
 
 const $ = (id) => document.getElementById(id);
+// An element built through the DOM: the server's CSP (default-src 'self') refuses every style=""
+// written as markup, but not styles set through el.style, so nothing here uses innerHTML for them.
+function el(tag, props = {}, ...children) {
+  const e = document.createElement(tag);
+  for (const [k, v] of Object.entries(props)) {
+    if (k === "style") Object.assign(e.style, v);
+    else if (k === "text") e.textContent = v;
+    else if (k === "class") e.className = v;
+    else e[k] = v;
+  }
+  e.append(...children.filter((c) => c != null));
+  return e;
+}
 const NEURON = 24; // neuron heatmaps are 24×24, the output 64×64
 const CLIENT_KEYS = ["show_test", "discretize"]; // kept in the URL hash, never sent
 const LEARNING_RATES = [0.00001, 0.0001, 0.001, 0.003, 0.01, 0.03, 0.1, 0.3, 1, 3, 10];
 const REG_RATES = [0, 0.001, 0.003, 0.01, 0.03, 0.1, 0.3, 1, 3, 10];
+const INIT_LABELS = { standard: "standard (Xavier/He)", normal: "naive N(0,1)" };
 const DATASET_LABELS = {
   circle: "Circle", xor: "XOR", gaussian: "Gaussian", spiral: "Spiral", moons: "Moons",
   plane: "Plane", reg_gaussian: "Gaussian", custom: "Custom",
@@ -17,41 +31,43 @@ const state = {
   ws: null, options: null, limits: null, defaults: null, params: null,
   data: null, frame: null, history: [], running: false, lastSteps: -1,
   client: { show_test: false, discretize: false },
-  layout: null, hover: null, explain: null, frameTimes: [],
+  layout: null, hover: null, explain: null, frameTimes: [], warning: null, dismissed: null,
 };
 window.__playground = state; // for the browser test and the curious: the page's whole state
 
 // ------------------------------------------------------------------ colours
 const ORANGE = [245, 147, 34], WHITE = [232, 234, 235], BLUE = [8, 119, 189];
 const PALETTE = [ORANGE, BLUE, [46, 160, 67], [148, 103, 189], [214, 39, 40], [140, 86, 75]];
-const LUT = new Uint8ClampedArray(256 * 3); // value -1..1 as 0..255 → orange, white, blue
-for (let i = 0; i < 256; i++) {
-  const t = i / 255 * 2 - 1, a = Math.abs(t), end = t < 0 ? ORANGE : BLUE;
-  for (let c = 0; c < 3; c++) LUT[i * 3 + c] = WHITE[c] + (end[c] - WHITE[c]) * a;
-}
-const lutColor = (v) => { // v in [-1, 1]
-  const i = Math.max(0, Math.min(255, Math.round((v + 1) * 127.5))) * 3;
-  return `rgb(${LUT[i]},${LUT[i + 1]},${LUT[i + 2]})`;
+// a colour a fraction k of the way from white to col
+const blend = (col, k) => col.map((c, i) => Math.round(WHITE[i] + (c - WHITE[i]) * k));
+const lutColor = (v) => { // v in [-1, 1] → orange, white, blue
+  const t = Math.max(-1, Math.min(1, v || 0));
+  return `rgb(${blend(t < 0 ? ORANGE : BLUE, Math.abs(t)).join(",")})`;
 };
 
-function paint(canvas, values, width, classes = null, discretize = false) {
-  // values: uint8 (0..255 ↔ −1..1); classes: uint8 class per pixel (softmax output) or null
+// The output map is washed out, as TensorFlow Playground's (alpha 160/255 over white): at full
+// strength the points, drawn in the full colours, would show only as their outlines.
+const MAP_STRENGTH = 0.6;
+
+function paint(canvas, values, width, classes = null, discretize = false, strength = 1) {
+  // values: uint8 (0..255 ↔ −1..1); classes: uint8 class per pixel (softmax output) or null;
+  // strength: how far from white the strongest colour goes (1: all the way)
   const ctx = canvas.getContext("2d");
   const img = ctx.createImageData(width, values.length / width);
   const px = img.data;
   for (let i = 0; i < values.length; i++) {
-    let r, g, b;
+    let col, k;
     if (classes) {
-      const col = PALETTE[classes[i] % PALETTE.length];
-      const k = discretize ? 0.85 : 0.15 + 0.7 * values[i] / 255;
-      r = WHITE[0] + (col[0] - WHITE[0]) * k;
-      g = WHITE[1] + (col[1] - WHITE[1]) * k;
-      b = WHITE[2] + (col[2] - WHITE[2]) * k;
+      col = PALETTE[classes[i] % PALETTE.length];
+      k = discretize ? 0.85 : 0.15 + 0.7 * values[i] / 255;
     } else {
       const v = discretize ? (values[i] >= 128 ? 255 : 0) : values[i];
-      r = LUT[v * 3]; g = LUT[v * 3 + 1]; b = LUT[v * 3 + 2];
+      col = v < 128 ? ORANGE : BLUE;
+      k = Math.abs(v / 127.5 - 1);
     }
-    px[i * 4] = r; px[i * 4 + 1] = g; px[i * 4 + 2] = b; px[i * 4 + 3] = 255;
+    k *= strength; // the same sum as blend(), inline: this loop runs for every pixel of every frame
+    for (let c = 0; c < 3; c++) px[i * 4 + c] = WHITE[c] + (col[c] - WHITE[c]) * k;
+    px[i * 4 + 3] = 255;
   }
   if (canvas.width !== width) { canvas.width = width; canvas.height = values.length / width; }
   ctx.putImageData(img, 0, 0);
@@ -93,6 +109,18 @@ function connect() {
 
 function setConn(text, bad) { const el = $("conn"); el.textContent = text; el.classList.toggle("bad", bad); }
 
+// The trainer's warning (dead units, divergence) from a frame or a status message. A frame's
+// warning lasts while frames carry it; a status message's until the network restarts.
+// Servers that send no `warning` show none.
+function showWarning(m, frame = false) {
+  const text = typeof m.warning === "string" ? m.warning.trim() : "";
+  if (!text && (frame ? state.warning?.sticky : !("warning" in m))) return;
+  state.warning = text ? { text, sticky: !frame } : null;
+  const show = Boolean(text) && text !== state.dismissed;
+  $("warning-text").textContent = text;
+  $("warning").hidden = !show;
+}
+
 function toast(text, error = false) {
   const div = document.createElement("div");
   div.textContent = text;
@@ -113,9 +141,14 @@ function onMessage(m) {
     for (const note of m.notes || []) toast(note);
     syncControls();
     if (old && state.layout && networkChanged(old, m.params)) state.layout.sig = null;
+    // same points, new network: backprop for the same point again (new data clears it instead)
+    if (old && changed(old, m.params, MODEL_PARAMS) && !changed(old, m.params, DATA_PARAMS)) refreshExplain();
     writeHash();
+    renderLegend();
   } else if (m.type === "status") {
+    if (state.running && !m.running) refreshExplain(); // paused: show backprop through the trained weights
     setRunning(m.running);
+    showWarning(m);
     const why = { max_epochs: "Stopped: the epoch limit is reached.", plateau: "Stopped: the loss stopped improving.",
       diverged: "Stopped: the loss diverged." }[m.reason];
     if (why) toast(why);
@@ -132,8 +165,12 @@ function onBinary(h, a) {
     state.explain = null; renderExplain();
     if (state.params) fillClickModes();
     drawPoints();
+    renderLegend();
   } else if (h.type === "frame") {
-    if (h.steps < state.lastSteps || (h.steps === 0 && state.lastSteps !== 0)) state.history = [];
+    if (h.steps < state.lastSteps || (h.steps === 0 && state.lastSteps !== 0)) {
+      state.history = [];
+      state.warning = null; // a new network: an old warning no longer applies
+    }
     if (h.steps !== state.lastSteps) state.history.push([h.epoch, h.train_loss, h.test_loss]);
     state.lastSteps = h.steps;
     state.frame = { ...h, ...a };
@@ -141,6 +178,7 @@ function onBinary(h, a) {
     state.frameTimes.push(performance.now());
     if (state.frameTimes.length > 20) state.frameTimes.shift();
     renderFrame();
+    showWarning(h, true);
   } else if (h.type === "export") {
     const url = URL.createObjectURL(new Blob([a.zip], { type: "application/zip" }));
     const link = document.createElement("a");
@@ -175,6 +213,12 @@ function writeHash() {
 }
 
 window.addEventListener("hashchange", () => { if (state.defaults) config(readHash()); });
+// a new window width: lay the network out again on the next frame (or now, if paused)
+window.addEventListener("resize", () => {
+  if (!state.layout || state.layout.width === $("network").clientWidth) return;
+  state.layout.sig = null;
+  if (state.frame) { buildNetwork(); renderNetwork(); }
+});
 
 // ------------------------------------------------------------------ controls
 function fillSelect(id, values, label = (v) => String(v)) {
@@ -199,8 +243,11 @@ function buildControls() {
   fillSelect("loss", o.loss.choices, (v) => v === "mse" ? "squared error" : "cross-entropy");
   fillSelect("optimizer", o.optimizer.choices, (v) => ({ sgd: "SGD", momentum: "Momentum", adam: "Adam" })[v]);
   fillSelect("classes", [2, 3, 4, 5, 6]);
+  // the weight init (a server without the parameter gets no control)
+  $("init-label").hidden = !o.init;
+  if (o.init) fillSelect("init", o.init.choices, (v) => INIT_LABELS[v] || v);
   for (const id of ["learning_rate", "reg_rate"]) $(id).onchange = () => config({ [id]: Number($(id).value) });
-  for (const id of ["activation", "regularization", "problem", "loss", "optimizer"])
+  for (const id of ["activation", "regularization", "problem", "loss", "optimizer", "init"])
     $(id).onchange = () => config({ [id]: $(id).value });
   $("classes").onchange = () => config({ classes: Number($("classes").value) });
   const percent = { train_ratio: 100, noise: 100 };
@@ -214,7 +261,7 @@ function buildControls() {
   $("regenerate").onclick = () => config({ seed: Math.floor(Math.random() * 1e6) });
   $("play").onclick = () => send({ type: state.running ? "pause" : "play" });
   $("step").onclick = () => send({ type: "step" });
-  $("reset").onclick = () => send({ type: "reset" });
+  $("reset").onclick = () => { send({ type: "reset" }); refreshExplain(); };
   $("export").onclick = () => send({ type: "export" });
   $("share").onclick = () => {
     navigator.clipboard?.writeText(location.href).then(() => toast("Link copied."), () => toast(location.href));
@@ -232,22 +279,20 @@ function buildControls() {
     state.client[id] = $(id).checked; writeHash(); renderOutput(); drawPoints();
   };
   $("upload").onchange = uploadCSV;
+  $("warning-close").onclick = () => { state.dismissed = state.warning?.text; $("warning").hidden = true; };
   $("points").onclick = onMapClick;
-  $("explain-refresh").onclick = () => {
-    if (state.explain) send({ type: "explain", split: state.explain.split, index: state.explain.index });
-  };
+  $("explain-refresh").onclick = refreshExplain;
   document.addEventListener("keydown", (ev) => {
     if (ev.code === "Space" && !["INPUT", "SELECT"].includes(ev.target.tagName)) {
       ev.preventDefault(); $("play").click();
     }
   });
-  paintLegend();
 }
 
 function syncControls() {
   const p = state.params;
-  for (const id of ["learning_rate", "reg_rate", "activation", "regularization", "problem", "loss", "optimizer", "classes"])
-    selectValue(id, p[id]);
+  for (const id of ["learning_rate", "reg_rate", "activation", "regularization", "problem", "loss", "optimizer", "classes", "init"])
+    if (p[id] !== undefined) selectValue(id, p[id]);
   const sliders = { train_ratio: 100, noise: 100, batch_size: 1, n_points: 1 };
   for (const [id, mul] of Object.entries(sliders)) {
     $(id).value = Math.round(p[id] * mul);
@@ -255,6 +300,7 @@ function syncControls() {
   }
   for (const id of ["max_epochs", "patience", "min_delta"]) $(id).value = p[id];
   $("seed").textContent = p.seed;
+  $("init-hint").hidden = p.init !== "normal";
   $("classes-row").style.display = ["gaussian", "spiral"].includes(p.dataset) ? "" : "none";
   $("loss").disabled = p.problem === "regression";
   const sets = [...state.options.datasets[p.problem], "custom"];
@@ -301,10 +347,10 @@ async function uploadCSV(ev) {
 }
 
 // ------------------------------------------------------------------ the network diagram
-function networkChanged(a, b) {
-  return ["features", "layers", "activations", "problem", "dataset", "classes", "loss"].some(
-    (k) => JSON.stringify(a[k]) !== JSON.stringify(b[k]));
-}
+const MODEL_PARAMS = ["features", "layers", "activations", "loss", "init"];
+const DATA_PARAMS = ["problem", "dataset", "classes", "n_points", "noise", "train_ratio", "seed"];
+const changed = (a, b, keys) => keys.some((k) => JSON.stringify(a[k]) !== JSON.stringify(b[k]));
+const networkChanged = (a, b) => changed(a, b, ["features", "layers", "activations", "problem", "dataset", "classes", "loss"]);
 
 function networkSignature() {
   const p = state.params;
@@ -321,12 +367,17 @@ function buildNetwork() {
   const outputs = shapes[shapes.length - 1][0];
   const columns = [allFeatures.length, ...shapes.slice(0, -1).map((s) => s[0]), outputs];
   const width = net.clientWidth || 600;
-  const node = 34, gap = 10, top = 44;
+  const node = 34, gap = 10;
   const colW = Math.min(130, (width - 56 - node - 4) / (columns.length - 1));
+  // the hidden layers' heads (+ −, count, activation) first: the neurons start below the tallest
+  let top = 44;
+  columns.forEach((count, c) => {
+    if (c > 0 && c < columns.length - 1) top = Math.max(top, addLayerHead(net, 56 + c * colW + node / 2, c - 1, count, Math.min(90, colW - 4)).offsetHeight + 6);
+  });
   const maxRows = Math.max(...columns);
   net.style.height = `${top + maxRows * (node + gap) + 10}px`;
   svg.setAttribute("width", width); svg.setAttribute("height", top + maxRows * (node + gap));
-  const layout = { nodes: [], links: [], outputs, sig: networkSignature() };
+  const layout = { nodes: [], links: [], outputs, sig: networkSignature(), width };
   columns.forEach((count, c) => {
     const x = 56 + c * colW;
     const col = [];
@@ -364,7 +415,6 @@ function buildNetwork() {
       col.push(info);
     }
     layout.nodes.push(col);
-    if (c > 0 && c < columns.length - 1) addLayerHead(net, x, c - 1, count);
   });
   // links: layer k joins the active inputs (or layer k-1) to layer k
   const active = layout.nodes[0].filter((n) => p.features.includes(n.feature));
@@ -385,11 +435,11 @@ function buildNetwork() {
   state.layout = layout;
 }
 
-function addLayerHead(net, x, k, count) {
+function addLayerHead(net, centre, k, count, width) {
   const p = state.params, o = state.options;  // p: the parameters this diagram was built from
   const head = document.createElement("div");
   head.className = "layer-head";
-  head.style.left = `${x - 28}px`; head.style.top = "0px";
+  head.style.left = `${centre - width / 2}px`; head.style.top = "0px"; head.style.width = `${width}px`;
   const plus = document.createElement("button"), minus = document.createElement("button");
   plus.textContent = "+"; minus.textContent = "−";
   plus.title = "Add a neuron"; minus.title = "Remove a neuron";
@@ -410,6 +460,7 @@ function addLayerHead(net, x, k, count) {
   label.textContent = `${count} neuron${count === 1 ? "" : "s"}`;
   head.append(plus, minus, label, select);
   net.appendChild(head);
+  return head;
 }
 
 function paintFeature(canvas, name) {
@@ -483,12 +534,12 @@ function renderOutput() {
   const f = state.frame;
   const label = $("map-label");
   if (state.hover && state.hover.heat) {
-    paint($("heat"), state.hover.heat, NEURON, null, state.client.discretize);
+    paint($("heat"), state.hover.heat, NEURON, null, state.client.discretize, MAP_STRENGTH);
     label.textContent = state.hover.label; label.style.display = "block";
     return;
   }
   label.style.display = "none";
-  if (f) paint($("heat"), f.output, 64, f.output_class || null, state.client.discretize);
+  if (f) paint($("heat"), f.output, 64, f.output_class || null, state.client.discretize, MAP_STRENGTH);
 }
 
 function renderCurve() {
@@ -512,47 +563,58 @@ function renderCurve() {
 }
 
 function renderGradients() {
-  const f = state.frame, box = $("grad-bars"), p = state.params;
-  box.innerHTML = "";
-  f.grad_norms.forEach((g, k) => {
+  const f = state.frame, p = state.params;
+  const rows = f.grad_norms.map((g, k) => {
     const last = k === f.grad_norms.length - 1;
     const act = last ? "output" : (p.activations[k] === "identity" ? "linear" : p.activations[k]);
-    const row = document.createElement("div");
-    row.className = "bar";
     const frac = g > 0 ? Math.max(0, Math.min(1, (Math.log10(g) + 8) / 9)) : 0;
-    row.innerHTML = `<span>W${k + 1} <span class="muted">${act}</span></span>` +
-      `<span class="track"><span class="fill" style="display:block;width:${(frac * 100).toFixed(1)}%"></span></span>` +
-      `<span class="val">${g == null ? "–" : g.toExponential(1)}</span>`;
-    box.appendChild(row);
+    return el("div", { class: "bar" },
+      el("span", {}, `W${k + 1} `, el("span", { class: "muted", text: act })),
+      el("span", { class: "track" }, el("span", { class: "fill", style: { width: `${(frac * 100).toFixed(1)}%` } })),
+      el("span", { class: "val", text: g == null ? "–" : g.toExponential(1) }));
   });
+  $("grad-bars").replaceChildren(...rows);
 }
 
 function renderMetrics() {
   const f = state.frame, acc = $("accuracy"), table = $("confusion");
-  if (f.test_acc == null && f.train_acc == null) { acc.textContent = ""; table.innerHTML = ""; return; }
+  if (f.test_acc == null && f.train_acc == null) { acc.replaceChildren(); table.replaceChildren(); return; }
   const pct = (v) => v == null ? "–" : (100 * v).toFixed(1) + "%";
-  acc.innerHTML = `Accuracy: test <b id="test-acc">${pct(f.test_acc)}</b> · training <b>${pct(f.train_acc)}</b>`;
+  acc.replaceChildren("Accuracy: test ", el("b", { id: "test-acc", text: pct(f.test_acc) }),
+    " · training ", el("b", { text: pct(f.train_acc) }));
   const cm = f.confusion;
-  if (!cm) { table.innerHTML = ""; return; }
+  if (!cm) { table.replaceChildren(); return; }
   const total = cm.flat().reduce((a, b) => a + b, 0) || 1;
-  let html = "<tr><th>true ↓ predicted →</th>" + cm.map((_, j) => `<th>${j}</th>`).join("") + "</tr>";
-  cm.forEach((row, i) => {
-    html += `<tr><th>${i}</th>` + row.map((v, j) => {
-      const a = Math.min(1, (3 * v) / total);
-      const bg = i === j ? `rgba(8,119,189,${a})` : `rgba(245,147,34,${a})`;
-      return `<td style="background:${bg}">${v}</td>`;
-    }).join("") + "</tr>";
-  });
-  table.innerHTML = "<caption class='muted small'>test confusion matrix</caption>" + html;
+  const head = el("tr", {}, el("th", { text: "true ↓ predicted →" }), ...cm.map((_, j) => el("th", { text: j })));
+  const rows = cm.map((row, i) => el("tr", {}, el("th", { text: i }), ...row.map((v, j) => {
+    const a = Math.min(1, (3 * v) / total);
+    const bg = i === j ? `rgba(8,119,189,${a})` : `rgba(245,147,34,${a})`;
+    return el("td", { text: v, style: { background: bg } });
+  })));
+  table.replaceChildren(el("caption", { class: "muted small", text: "test confusion matrix" }), head, ...rows);
 }
 
-function paintLegend() {
-  const values = new Uint8Array(200);
-  for (let i = 0; i < 200; i++) values[i] = Math.round((i / 199) * 255);
-  const c = $("legend-bar");
-  const rows = new Uint8Array(200 * 8);
-  for (let r = 0; r < 8; r++) rows.set(values, r * 200);
-  paint(c, rows, 200);
+function renderLegend() {
+  // what the output map's colours mean, for the kind of output the trainer has
+  if (!state.params || !state.data) return;
+  const kind = lossKind(), box = $("legend");
+  if (kind === "ce") {
+    const swatch = (k) => el("span", { class: "swatch" },
+      el("i", { style: { background: `rgb(${blend(PALETTE[k % PALETTE.length], 0.85 * MAP_STRENGTH).join(",")})` } }),
+      `class ${k}`);
+    box.replaceChildren(...Array.from({ length: state.data.classes }, (_, k) => swatch(k)),
+      el("span", { class: "muted", text: "paler: less sure" }));
+    return;
+  }
+  const ends = {
+    bce: ["class 0", "class 1"], // the map shows p(class 1) from 0 to 1
+    mse: state.data.classes ? ["−1: class 0", "1: class 1"] : ["−1", "1"],
+  }[kind];
+  const values = new Uint8Array(200 * 8);
+  for (let i = 0; i < values.length; i++) values[i] = Math.round(((i % 200) / 199) * 255);
+  const bar = el("canvas", { id: "legend-bar", width: 200, height: 8 });
+  paint(bar, values, 200, null, false, MAP_STRENGTH);
+  box.replaceChildren(el("span", { text: ends[0] }), bar, el("span", { text: ends[1] }));
 }
 
 // ------------------------------------------------------------------ data points and clicks
@@ -618,31 +680,147 @@ function matrix(rows) {
   const m = Array.isArray(rows[0]) ? rows : [rows];
   let max = 1e-12;
   for (const row of m) for (const v of row) max = Math.max(max, Math.abs(v));
-  return "<table class='m'>" + m.map((row) => "<tr>" + row.map((v) =>
-    `<td style="background:${lutColor(v / max)}">${fmt(v)}</td>`).join("") + "</tr>").join("") + "</table>";
+  return el("table", { class: "m" }, ...m.map((row) => el("tr", {}, ...row.map((v) =>
+    el("td", { text: fmt(v), style: { background: lutColor(v / max) } })))));
 }
+
+// The loss as the notes write it, and how the engine computes it, by the kind lossKind() names.
+const LOSS_FORMS = {
+  bce: ["L = −[y log ŷ + (1−y) log(1−ŷ)],  ŷ = σ(z)",
+    "computed in the stable form max(z,0) − z·y + log(1 + e^−|z|), which never takes log 0"],
+  ce: ["L = −log ŷ_y,  ŷ = softmax(z)", "computed as log Σⱼ e^zⱼ − z_y, shifted by max z so no exponential overflows"],
+};
+
+function lossKind() {
+  // the trainer's choice: one logit (bce) for two classes, softmax (ce) for more, else squared error
+  const p = state.params, c = state.data?.classes;
+  if (!c || p.loss === "mse") return "mse";
+  return c === 2 ? "bce" : "ce";
+}
+
+function refreshExplain() {
+  if (state.explain) send({ type: "explain", split: state.explain.split, index: state.explain.index });
+}
+
+const nodeName = (name) => (name === "yhat" ? "ŷ" : name);
 
 function renderExplain() {
   const e = state.explain, body = $("explain-body");
   $("explain-refresh").hidden = !e;
-  if (!e) { body.innerHTML = ""; $("explain-hint").textContent = "Click a data point on the map."; return; }
+  $("explain-graph-wrap").hidden = !e;
+  if (!e) { body.replaceChildren(); $("explain-hint").textContent = "Click a data point on the map."; return; }
   $("explain-hint").textContent =
     `${e.split} point ${e.index} at (${e.point.map(fmt).join(", ")}), target ${fmt(e.target)}: loss ${fmt(e.loss)}. ` +
-    "Each step: ∂L/∂x = ∂u/∂x · ∂L/∂u, with the local Jacobian's rows indexed by the input x.";
-  const names = e.features;
-  body.innerHTML = e.steps.map((s, k) => {
-    const inputs = k === 0 ? ` <span class="muted">x = (${names.join(", ")})</span>` : "";
-    let html = `<div class="step"><div class="eq">${s.equation}${inputs}</div>`;
-    html += `<div class="what">value u</div>${matrix(s.value)}`;
-    html += `<div class="what">local Jacobian ∂u/∂x</div>${matrix(s.jacobian)}`;
-    html += `<div class="what">∂L/∂u</div>${matrix(s.grad_out)}`;
-    html += `<div class="what">∂L/∂x = ∂u/∂x · ∂L/∂u</div>${matrix(s.grad_in)}`;
-    if (s.grad_W) html += `<div class="what">${s.grad_W_rule}</div>${matrix(s.grad_W)}`;
-    return html + "</div>";
-  }).join("");
+    "Backward, from L to x: each step multiplies the local Jacobian (rows indexed by the step's input) by ∂L/∂u.";
+  const cards = e.steps.map((s, k) => {
+    // u is this step's output, v its input: x for the first step, else the previous step's output
+    const u = nodeName(s.name), v = k === 0 ? "x" : nodeName(e.steps[k - 1].name);
+    const form = k === e.steps.length - 1 ? LOSS_FORMS[lossKind()] : null; // the last step is the loss
+    const eq = el("div", { class: "eq", text: form ? form[0] : s.equation },
+      k === 0 ? el("span", { class: "muted", text: ` x = (${e.features.join(", ")})` }) : null);
+    const parts = [eq];
+    if (form) parts.push(el("div", { class: "note", text: form[1] }));
+    parts.push(el("div", { class: "what", text: `value ${u}` }), matrix(s.value),
+      el("div", { class: "what", text: `local Jacobian ∂${u}/∂${v}` }), matrix(s.jacobian),
+      el("div", { class: "what", text: `∂L/∂${u}` }), matrix(s.grad_out),
+      el("div", { class: "what", text: `∂L/∂${v} = ∂${u}/∂${v} · ∂L/∂${u}` }), matrix(s.grad_in));
+    if (s.grad_W) {
+      const w = s.name.slice(1);
+      const rule = s.grad_W_rule || `∂L/∂W${w} = (∂L/∂${u}) ${v}ᵀ`; // the explainer's own label
+      parts.push(el("div", { class: "what", text: rule }), matrix(s.grad_W));
+    }
+    return el("div", { class: "step", id: `step-${k}`, title: `step ${k + 1} of the forward pass` }, ...parts);
+  });
+  cards.reverse(); // backprop runs from the loss back to the input
   const ok = e.check.agree ? "agree" : "DISAGREE";
-  body.insertAdjacentHTML("beforeend",
-    `<div class="step"><div class="eq">Check</div><div class="check-line">The chain rule, step by step, and the engine's backward() ${ok}: largest difference ${e.check.max_abs_error.toExponential(1)}.</div></div>`);
+  cards.push(el("div", { class: "step" }, el("div", { class: "eq", text: "Check" }),
+    el("div", { class: "check-line", text: `The chain rule, step by step, and the engine's backward() ${ok}: ` +
+      `largest difference ${e.check.max_abs_error.toExponential(1)}.` })));
+  body.replaceChildren(...cards);
+  renderGraph(e);
+}
+
+// ------------------------------------------------------------------ the computation graph of the clicked point
+// One box per tensor (name, shape, value, ∂L/∂·) and one oval per op, data flowing down from x to
+// L; W and b feed each affine op from the sides. Built from SVG elements and attributes, which the
+// CSP allows (presentation attributes are not inline styles).
+const SVG_NS = "http://www.w3.org/2000/svg";
+function svgEl(tag, attrs = {}, text = null) {
+  const e = document.createElementNS(SVG_NS, tag);
+  for (const [k, v] of Object.entries(attrs)) e.setAttribute(k, v);
+  if (text != null) e.textContent = text;
+  return e;
+}
+
+const shapeText = (v) => (!Array.isArray(v) ? "scalar" : Array.isArray(v[0]) ? `${v.length}×${v[0].length}` : `${v.length}`);
+function summary(v, most = 3) {
+  // up to `most` numbers as they are, more as their norm
+  const a = Array.isArray(v) ? v.flat(Infinity) : [v];
+  return a.length <= most ? a.map(fmt).join(", ") : `‖·‖ ${fmt(Math.hypot(...a))}`;
+}
+
+function opLabel(s, last) {
+  if (last) return "loss";
+  if (s.grad_W) return "W·v + b";
+  return (s.equation.match(/=\s*([\w.]+)\(/) || [])[1] || "f";
+}
+
+function renderGraph(e) {
+  const box = $("explain-graph");
+  const W = 520, TW = 170, TH = 48, OH = 26, GAP = 14, LW = 116, mid = W / 2;
+  const rows = [{ name: "x", value: e.steps[0].input, grad: e.steps[0].grad_in }];
+  e.steps.forEach((s, k) => {
+    rows.push({ op: opLabel(s, k === e.steps.length - 1), step: k, s });
+    rows.push({ name: nodeName(s.name), value: s.value, grad: s.grad_out });
+  });
+  let y = 4;
+  for (const r of rows) { r.y = y; y += (r.op ? OH : TH) + GAP; }
+  const svg = svgEl("svg", { viewBox: `0 0 ${W} ${y}`, width: W, class: "graph", role: "img",
+    "aria-label": "computation graph of the clicked point" });
+  const defs = svgEl("defs");
+  const marker = svgEl("marker", { id: "arrow", viewBox: "0 0 8 8", refX: 8, refY: 4, markerWidth: 7, markerHeight: 7, orient: "auto" });
+  marker.append(svgEl("path", { d: "M0,0 L8,4 L0,8 z", fill: "#777" }));
+  defs.append(marker);
+  svg.append(defs);
+  const edge = (x1, y1, x2, y2) => svg.append(svgEl("line", { x1, y1, x2, y2, stroke: "#777", "marker-end": "url(#arrow)" }));
+  const tensor = (x, y0, w, name, shape, value, grad, leaf = false) => {
+    const g = svgEl("g", { class: leaf ? "tensor leaf" : "tensor" });
+    g.append(svgEl("rect", { x, y: y0, width: w, height: TH, rx: 3, fill: leaf ? "#f3f3f3" : "#fff", stroke: "#999" }),
+      svgEl("text", { x: x + 6, y: y0 + 14, "font-weight": 600 }, `${name}  `),
+      svgEl("text", { x: x + w - 6, y: y0 + 14, "text-anchor": "end", fill: "#777" }, shape),
+      svgEl("text", { x: x + 6, y: y0 + 28 }, value == null ? "" : `value ${summary(value)}`),
+      svgEl("text", { x: x + 6, y: y0 + 42, fill: "#0877bd" }, `∂L/∂${name} ${summary(grad, leaf ? 1 : 3)}`));
+    g.append(svgEl("title", {}, `${name} (${shape})`));
+    svg.append(g);
+  };
+  rows.forEach((r, i) => {
+    if (i) edge(mid, rows[i - 1].y + (rows[i - 1].op ? OH : TH), mid, r.y);
+    if (!r.op) return tensor(mid - TW / 2, r.y, TW, r.name, shapeText(r.value), r.value, r.grad);
+    const g = svgEl("g", { class: "op", tabindex: 0 });
+    const J = r.s.jacobian, jr = J.length, jc = Array.isArray(J[0]) ? J[0].length : 1;
+    g.append(svgEl("ellipse", { cx: mid, cy: r.y + OH / 2, rx: 52, ry: OH / 2, fill: "#e8f1f8", stroke: "#0877bd" }),
+      svgEl("text", { x: mid, y: r.y + OH / 2 + 4, "text-anchor": "middle" }, r.op),
+      svgEl("title", {}, `${r.s.equation}: local Jacobian ${jr}×${jc}; click to see it`));
+    g.addEventListener("click", () => showStep(r.step));
+    svg.append(g);
+    if (r.s.grad_W) { // the parameters of an affine op, from the sides
+      const k = r.s.name.slice(1), yl = r.y + OH / 2 - TH / 2;
+      tensor(0, yl, LW, `W${k}`, shapeText(r.s.grad_W), null, r.s.grad_W, true);
+      tensor(W - LW, yl, LW, `b${k}`, shapeText(r.s.grad_b), null, r.s.grad_b, true);
+      edge(LW, r.y + OH / 2, mid - 52, r.y + OH / 2);
+      edge(W - LW, r.y + OH / 2, mid + 52, r.y + OH / 2);
+    }
+  });
+  box.replaceChildren(svg);
+}
+
+function showStep(k) {
+  // an op's step card, with its local Jacobian, brought into view and outlined for a moment
+  const card = $(`step-${k}`);
+  if (!card) return;
+  card.scrollIntoView({ block: "nearest" });
+  card.classList.add("flash");
+  setTimeout(() => card.classList.remove("flash"), 1500);
 }
 
 connect();
