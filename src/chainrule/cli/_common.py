@@ -278,7 +278,7 @@ def load_data(
         if target is None and need_target:
             target = (csv_header(spec) or [None])[-1] or None  # the last column
         try:
-            X, y, info = datasets.load_csv(spec, target=target, task=task, nan=nan)
+            X, y, info = datasets.load_csv(spec, target=target, task=task, nan=nan, delimiter=None)
         except UnicodeDecodeError as exc:
             raise ValueError(
                 f"{spec} is not a UTF-8 text file, so not a CSV file ({exc})"
@@ -334,14 +334,17 @@ def load_data(
 
 
 def csv_header(path: str) -> list[str]:
-    """The header names of a CSV file; empty when it cannot be read (``load_csv`` then says
-    why)."""
+    """The header names of a CSV file (its delimiter detected); empty when it cannot be read
+    (``load_csv`` then says why)."""
+    from chainrule.datasets.csv import sniff_delimiter
+
     try:
+        delimiter = sniff_delimiter(path)  # checks first that it is a regular file
         with open(path, newline="", encoding="utf-8-sig") as f:
-            for row in csv.reader(f, skipinitialspace=True):
+            for row in csv.reader(f, delimiter=delimiter, skipinitialspace=True):
                 if "".join(row).strip():
                     return [c.strip() for c in row]
-    except (OSError, UnicodeDecodeError, csv.Error):
+    except (OSError, ValueError, csv.Error):  # UnicodeDecodeError is a ValueError
         pass
     return []
 
@@ -559,7 +562,56 @@ def load_run(run_dir: str) -> tuple[Any, ModelSpec]:
         model = chainrule.load(path)
     except (ValueError, OSError) as exc:
         raise ValueError(f"cannot load the model in {run_dir!r}: {_message(exc)}") from None
-    return model, ModelSpec.from_metadata(model.checkpoint_metadata, run_dir)
+    spec = ModelSpec.from_metadata(model.checkpoint_metadata, run_dir)
+    _check_spec(model, spec, run_dir)
+    return model, spec
+
+
+def _check_spec(model: Any, spec: ModelSpec, run_dir: str) -> None:
+    """ValueError unless the run's metadata can drive its model: a known task and loss, one
+    scaler entry per feature (scales > 0), and the outputs the loss and classes imply."""
+    bad = f"{run_dir!r} holds a damaged or hand-edited run: "
+    if spec.task not in ("classification", "regression"):
+        raise ValueError(bad + f"unknown task {spec.task!r}")
+    if spec.loss not in LOSSES[1:]:
+        raise ValueError(bad + f"unknown loss {spec.loss!r} (known: {', '.join(LOSSES[1:])})")
+    names = spec.feature_names
+    if not isinstance(names, list) or not names or not all(isinstance(n, str) for n in names):
+        raise ValueError(bad + "'feature_names' must be a non-empty list of names")
+    if spec.task == "classification":
+        if not isinstance(spec.classes, list) or len(spec.classes) < 2:
+            raise ValueError(bad + "a classifier needs a list of at least two classes")
+        if spec.loss not in ("cross_entropy", "bce") or (
+            spec.loss == "bce" and len(spec.classes) != 2
+        ):
+            raise ValueError(bad + f"loss {spec.loss!r} does not fit {len(spec.classes)} classes")
+    elif spec.loss in ("cross_entropy", "bce"):
+        raise ValueError(bad + f"loss {spec.loss!r} needs classes, but the task is regression")
+    scalers = [("scaler", spec.scaler, len(names))]
+    scalers.append(("target_scaler", spec.target_scaler, None))
+    for key, sc, n in scalers:
+        if sc is None:
+            continue
+        try:
+            mean = np.asarray(sc["mean"], dtype=np.float64)
+            scale = np.asarray(sc["scale"], dtype=np.float64)
+        except (TypeError, KeyError, ValueError):
+            raise ValueError(bad + f"{key!r} must hold numbers 'mean' and 'scale'") from None
+        shape = () if n is None else (n,)
+        if mean.shape != shape or scale.shape != shape:
+            raise ValueError(bad + f"{key!r} must hold {n or 1} mean and scale value(s)")
+        if not (np.isfinite(mean).all() and np.isfinite(scale).all() and (scale > 0).all()):
+            raise ValueError(bad + f"{key!r} must hold finite means and scales > 0")
+    try:
+        width = forward(model, np.zeros((1, len(names)), dtype=np.float32)).shape[-1]
+    except (ValueError, TypeError, IndexError) as exc:
+        raise ValueError(
+            bad + f"the model does not take its {len(names)} features ({exc})"
+        ) from None
+    if width != spec.n_outputs:
+        raise ValueError(
+            bad + f"the model has {width} outputs, but its loss and classes need {spec.n_outputs}"
+        )
 
 
 def _message(exc: BaseException) -> str:

@@ -12,7 +12,7 @@ import json
 from typing import Any
 
 from chainrule.cli import _common as C
-from chainrule.cli.train import add_data_options
+from chainrule.cli.train import add_data_options, check_data_options
 
 __all__ = ["add_parser", "evaluate_run", "run"]
 
@@ -35,6 +35,7 @@ def add_parser(sub: Any) -> argparse.ArgumentParser:
 
 def evaluate_run(args: argparse.Namespace) -> dict[str, Any]:
     """Load the run and the data; return ``{"loss": ..., <metrics>..., "n": rows}``."""
+    check_data_options(args, generator_seed=True)
     model, spec = C.load_run(args.run_dir)
     source = model.checkpoint_metadata.get("data") or {}  # a generator's n_samples, noise, seed
     data = C.load_data(
