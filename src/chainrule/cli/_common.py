@@ -599,7 +599,8 @@ def _check_spec(model: Any, spec: ModelSpec, run_dir: str) -> None:
             raise ValueError(bad + f"{key!r} must hold numbers 'mean' and 'scale'") from None
         shape = () if n is None else (n,)
         if mean.shape != shape or scale.shape != shape:
-            raise ValueError(bad + f"{key!r} must hold {n or 1} mean and scale value(s)")
+            each = "one mean and scale" + (f" per feature ({n})" if n else "")
+            raise ValueError(bad + f"{key!r} must hold {each}")
         if not (np.isfinite(mean).all() and np.isfinite(scale).all() and (scale > 0).all()):
             raise ValueError(bad + f"{key!r} must hold finite means and scales > 0")
     try:

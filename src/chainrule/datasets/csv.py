@@ -146,9 +146,7 @@ def _checked(reader: Any, path: Path) -> Any:
         except csv.Error as exc:
             limit = csv.field_size_limit()
             why = f"a field is longer than {limit:,} characters" if "larger" in str(exc) else exc
-            raise ValueError(
-                f"{path}, line {reader.line_num}: {why}; is it a CSV file?"
-            ) from None
+            raise ValueError(f"{path}, line {reader.line_num}: {why}; is it a CSV file?") from None
         yield row
 
 
