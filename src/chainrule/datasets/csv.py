@@ -61,7 +61,7 @@ def sniff_delimiter(path: str | os.PathLike[str]) -> str:
     >>> import pathlib, tempfile
     >>> with tempfile.TemporaryDirectory() as d:
     ...     p = pathlib.Path(d) / "eu.csv"
-    ...     _ = p.write_text('a;"b,c";y\n1,5;2;0\n')
+    ...     _ = p.write_text('a;"b,c";y\\n1,5;2;0\\n')
     ...     sniff_delimiter(p)
     ';'
     """
