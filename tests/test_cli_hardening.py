@@ -226,6 +226,17 @@ def test_predict_on_an_edited_run_is_one_line(work: Path, edit: dict, needle: st
     assert needle in proc.stderr or "cannot load the model" in proc.stderr  # ours or the loader's
 
 
+def test_predict_on_a_deeply_nested_config_is_one_line(work: Path) -> None:
+    bad = work / "nested"
+    shutil.copytree(work / "run", bad, dirs_exist_ok=True)
+    text = (bad / "config.json").read_text()
+    deep = "[" * 100_000 + "]" * 100_000
+    (bad / "config.json").write_text(text.replace('"metadata":', f'"deep": {deep}, "metadata":', 1))
+    proc = cli("predict", "nested", "data.csv", cwd=work)
+    refused(proc, "cannot load the model in 'nested'")
+    assert proc.stdout == ""
+
+
 # ----------------------------------------------------------------------------- items 17, 18
 def test_semicolon_csv_is_read(work: Path) -> None:
     write_rows(work / "semi.csv", "a;b;y", sep=";")

@@ -409,7 +409,11 @@ class ModelSpec:
     def from_metadata(cls, meta: dict[str, Any], where: str) -> ModelSpec:
         """Read back :meth:`to_metadata`; ValueError for a checkpoint not written by train."""
         keys = ("task", "loss", "feature_names", "target", "classes", "scaler", "target_scaler")
-        if meta.get("chainrule_run") != 1 or any(k not in meta for k in keys):
+        if (
+            not isinstance(meta, dict)
+            or meta.get("chainrule_run") != 1
+            or any(k not in meta for k in keys)
+        ):
             raise ValueError(
                 f"{where} holds a chainrule model but not a 'chainrule train' run (its metadata "
                 "lacks the task, features and scaler): load it with chainrule.load() instead"
@@ -562,6 +566,12 @@ def load_run(run_dir: str) -> tuple[Any, ModelSpec]:
         model = chainrule.load(path)
     except (ValueError, OSError) as exc:
         raise ValueError(f"cannot load the model in {run_dir!r}: {_message(exc)}") from None
+    except (KeyError, TypeError, AttributeError, IndexError, RecursionError) as exc:
+        # a hand-edited config.json is input too: the CLI promises one line, not a traceback
+        raise ValueError(
+            f"cannot load the model in {run_dir!r}: its config.json is damaged or hand-edited "
+            f"({type(exc).__name__}: {exc})"
+        ) from None
     spec = ModelSpec.from_metadata(model.checkpoint_metadata, run_dir)
     _check_spec(model, spec, run_dir)
     return model, spec
