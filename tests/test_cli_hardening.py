@@ -9,6 +9,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import numpy as np
@@ -265,3 +266,24 @@ def test_options_that_do_not_apply(work: Path, args: list[str], needle: str) -> 
     before = tree(work)
     refused(cli(*args, *(TRAIN if args[0] == "train" else []), cwd=work), needle)
     assert tree(work) == before
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="POSIX signals")
+def test_a_signal_during_a_short_deferred_step_is_raised_after_it() -> None:
+    from chainrule.cli._signals import handling
+
+    before = signal.getsignal(signal.SIGTERM)
+    with handling() as s:
+        with pytest.raises(KeyboardInterrupt):
+            with s.deferred(then_raise=True):
+                os.kill(os.getpid(), signal.SIGTERM)
+                for _ in range(100):  # the handler runs between bytecodes
+                    if s.pending:
+                        break
+                    time.sleep(0.01)
+                assert s.pending  # recorded, not raised, inside the step
+        assert s.status(0) == 143
+        with s.deferred():  # without then_raise: recorded only
+            os.kill(os.getpid(), signal.SIGINT)
+            time.sleep(0.05)
+    assert signal.getsignal(signal.SIGTERM) == before  # put back

@@ -22,6 +22,8 @@ import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 
+from chainrule.cli import _signals
+
 __all__ = ["check_output_dir", "check_output_file", "user_os_error"]
 
 
@@ -39,7 +41,8 @@ def _writable_folder(path: Path, option: str) -> None:
     if not folder.is_dir():
         raise NotADirectoryError(f"{shown}: {folder.name} is a file, not a directory")
     try:  # the only sure test is to make an entry: os.access says yes to root, even in /proc
-        os.rmdir(tempfile.mkdtemp(prefix=".chainrule-probe-", dir=folder))
+        with _signals.current().deferred(then_raise=True):  # a signal must not leave the probe
+            os.rmdir(tempfile.mkdtemp(prefix=".chainrule-probe-", dir=folder))
     except OSError as exc:
         raise type(exc)(f"{shown}: cannot write in {folder} ({exc.strerror or exc})") from None
 

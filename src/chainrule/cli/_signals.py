@@ -33,6 +33,7 @@ class Signals:
     def __init__(self) -> None:
         self.received: int | None = None
         self._defer = 0
+        self._count = 0
 
     @property
     def pending(self) -> bool:
@@ -44,13 +45,18 @@ class Signals:
         return default if self.received is None else 128 + int(self.received)
 
     @contextmanager
-    def deferred(self) -> Iterator[Signals]:
-        """A stretch in which signals are recorded, not raised (saving the finished work)."""
+    def deferred(self, then_raise: bool = False) -> Iterator[Signals]:
+        """A stretch in which signals are recorded, not raised (saving the finished work).
+        With ``then_raise``, one that arrived meanwhile raises ``KeyboardInterrupt`` at the
+        end (a step too short to be cut, such as making and removing a probe)."""
         self._defer += 1
+        count = self._count
         try:
             yield self
         finally:
             self._defer -= 1
+        if then_raise and not self._defer and self._count != count:
+            raise KeyboardInterrupt
 
     @contextmanager
     def interruptible(self) -> Iterator[Signals]:
@@ -75,6 +81,7 @@ class Signals:
             time.sleep(0.01)
 
     def _handler(self, signum: int, frame: Any) -> None:
+        self._count += 1
         if self.received is None or signum == signal.SIGTERM:
             self.received = signum
         if signum == signal.SIGTERM:
