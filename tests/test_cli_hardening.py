@@ -14,21 +14,9 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from test_cli import ENV, cli  # the subprocess runner the CLI tests share
 
-SRC = Path(__file__).resolve().parents[1] / "src"
-ENV = {**os.environ, "PYTHONPATH": os.pathsep.join([str(SRC), os.environ.get("PYTHONPATH", "")])}
 TRAIN = ["--epochs", "2", "--no-plots", "-q"]
-
-
-def cli(*args: object, cwd: Path, timeout: float = 120) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "-m", "chainrule", *map(str, args)],
-        capture_output=True,
-        text=True,
-        cwd=cwd,
-        env=ENV,
-        timeout=timeout,
-    )
 
 
 def refused(proc: subprocess.CompletedProcess, *needles: str) -> str:
