@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -97,10 +98,11 @@ def _signalled(
         stderr=subprocess.PIPE,
         text=True,
     )
-    wanted = f"paused at {pause_at}" if pause_at else "epoch"
+    # without a pause point: once the first epoch is reported, so fit owns the signals
+    wanted = f"paused at {pause_at}" if pause_at else r"epoch +1/"
     seen = ""
     try:
-        while wanted not in seen:
+        while not re.search(wanted, seen):
             line = proc.stderr.readline()
             assert line, f"ended before {wanted!r}: {seen}"
             seen += line
