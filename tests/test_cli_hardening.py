@@ -77,6 +77,15 @@ def test_predict_refuses_outputs(work: Path, output: str, extra: list[str], need
     assert tree(work) == before
 
 
+def test_predict_refuses_a_link_to_its_input(work: Path) -> None:
+    for name, link in (("hard.csv", os.link), ("soft.csv", os.symlink)):
+        if not (work / name).exists():
+            link(work / "data.csv", work / name)
+        before = tree(work)
+        refused(cli("predict", "run", "data.csv", "-o", name, "--overwrite", cwd=work), "input")
+        assert tree(work) == before
+
+
 def test_predict_overwrite_replaces_an_output(work: Path) -> None:
     (work / "old.csv").write_text("keep me\n")
     proc = cli("predict", "run", "data.csv", "-o", "old.csv", "--overwrite", cwd=work)

@@ -73,7 +73,9 @@ def check_output_file(
         raise IsADirectoryError(f"{shown} is a directory; name a file to write")
     resolved = p.resolve()
     for src in inputs:
-        if os.path.exists(src) and resolved == Path(src).resolve():
+        if os.path.exists(src) and (
+            resolved == Path(src).resolve() or (p.exists() and os.path.samefile(src, p))
+        ):  # the same file by path, symbolic link or hard link
             raise ValueError(f"{shown} is the input file; refusing to overwrite it")
     for folder in protected:
         if resolved.is_relative_to(Path(folder).resolve()):
