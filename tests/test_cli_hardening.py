@@ -201,6 +201,8 @@ def test_sizes_beyond_memory_are_refused_first(work: Path, args: list[str]) -> N
     before = tree(work)
     refused(cli("train", "moons", "--out", "huge", *args, *TRAIN, cwd=work), args[0], "GB")
     assert tree(work) == before
+    if args[0] == "--n-samples":
+        refused(cli("evaluate", "run", "moons", *args, cwd=work), args[0], "GB")
 
 
 @pytest.mark.parametrize(
