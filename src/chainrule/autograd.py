@@ -211,7 +211,7 @@ def _new(data: Any, requires_grad: bool, node: Node | None) -> Tensor:
     t = Tensor.__new__(Tensor)
     t.data = data
     t.grad = None
-    t.requires_grad = requires_grad
+    t._requires_grad = requires_grad  # the slot: the checked setter is for users
     t.grad_fn = node
     return t
 
@@ -254,7 +254,7 @@ def primitive(forward: Callable) -> Callable:
         for a in args:
             if isinstance(a, Tensor):
                 raw.append(a.data)
-                if a.requires_grad:
+                if a._requires_grad:
                     track = True
             elif isinstance(a, _HOST_CONSTANTS):
                 raw.append(_constant(a))
@@ -418,7 +418,7 @@ def run_backward(
             grads = op.vjp_all(*rule_args, **kwargs) if op.vjp_all is not None else None
             rules = op.vjps
             for i, a in enumerate(args):
-                if not isinstance(a, Tensor) or not a.requires_grad:
+                if not isinstance(a, Tensor) or not a._requires_grad:
                     continue
                 if grads is not None:
                     ga = grads[i]

@@ -39,7 +39,7 @@ class Tensor:
         The op that produced this tensor (None for a leaf).
     """
 
-    __slots__ = ("__weakref__", "data", "grad", "grad_fn", "requires_grad")
+    __slots__ = ("__weakref__", "_requires_grad", "data", "grad", "grad_fn")
     __array_ufunc__ = None  # NumPy defers to our reflected operators: ndarray * Tensor -> Tensor
     __hash__ = object.__hash__  # __eq__ is elementwise, so hash by identity as PyTorch does
 
@@ -47,7 +47,7 @@ class Tensor:
         self.data = _to_array(data, dtype, copy=False)
         self.grad = None
         self.grad_fn = None
-        self.requires_grad = False
+        self._requires_grad = False
         if requires_grad:
             self.requires_grad_(True)
 
@@ -78,14 +78,25 @@ class Tensor:
         """The axes reversed, as in NumPy (the usual transpose for a matrix)."""
         return _ops.transpose(self)
 
+    @property
+    def requires_grad(self) -> bool:
+        """Whether ``backward`` computes a gradient for this tensor. Set it as
+        ``requires_grad_`` does: on only for floating point, off only on a leaf."""
+        return self._requires_grad
+
+    @requires_grad.setter
+    def requires_grad(self, value: bool) -> None:
+        if value:
+            if self.data.dtype.kind != "f":  # dtypes.is_floating, inline: every op sets this
+                raise TypeError(
+                    f"only floating-point tensors can require gradients, not {self.data.dtype}"
+                )
+        elif getattr(self, "grad_fn", None) is not None:
+            raise RuntimeError("requires_grad can only be turned off on a leaf; use .detach()")
+        self._requires_grad = bool(value)
+
     def requires_grad_(self, requires_grad: bool = True) -> Tensor:
         """Mark this leaf as a parameter whose gradient ``backward`` should fill in."""
-        if requires_grad and not dtypes.is_floating(self.data.dtype):
-            raise TypeError(
-                f"only floating-point tensors can require gradients, not {self.data.dtype}"
-            )
-        if not requires_grad and self.grad_fn is not None:
-            raise RuntimeError("requires_grad can only be turned off on a leaf; use .detach()")
         self.requires_grad = requires_grad
         return self
 

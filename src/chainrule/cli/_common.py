@@ -280,7 +280,7 @@ def load_data(
         if target is None and need_target:
             target = (csv_header(spec) or [None])[-1] or None  # the last column
         try:
-            X, y, info = datasets.load_csv(spec, target=target, task=task, nan=nan)
+            X, y, info = datasets.load_csv(spec, target=target, task=task, nan=nan, delimiter=None)
         except UnicodeDecodeError as exc:
             raise ValueError(
                 f"{spec} is not a UTF-8 text file, so not a CSV file ({exc})"
@@ -336,14 +336,17 @@ def load_data(
 
 
 def csv_header(path: str) -> list[str]:
-    """The header names of a CSV file; empty when it cannot be read (``load_csv`` then says
-    why)."""
+    """The header names of a CSV file (its delimiter detected); empty when it cannot be read
+    (``load_csv`` then says why)."""
+    from chainrule.datasets.csv import sniff_delimiter
+
     try:
+        delimiter = sniff_delimiter(path)  # checks first that it is a regular file
         with open(path, newline="", encoding="utf-8-sig") as f:
-            for row in csv.reader(f, skipinitialspace=True):
+            for row in csv.reader(f, delimiter=delimiter, skipinitialspace=True):
                 if "".join(row).strip():
                     return [c.strip() for c in row]
-    except (OSError, UnicodeDecodeError, csv.Error):
+    except (OSError, ValueError, csv.Error):  # UnicodeDecodeError is a ValueError
         pass
     return []
 
@@ -408,7 +411,11 @@ class ModelSpec:
     def from_metadata(cls, meta: dict[str, Any], where: str) -> ModelSpec:
         """Read back :meth:`to_metadata`; ValueError for a checkpoint not written by train."""
         keys = ("task", "loss", "feature_names", "target", "classes", "scaler", "target_scaler")
-        if meta.get("chainrule_run") != 1 or any(k not in meta for k in keys):
+        if (
+            not isinstance(meta, dict)
+            or meta.get("chainrule_run") != 1
+            or any(k not in meta for k in keys)
+        ):
             raise ValueError(
                 f"{where} holds a chainrule model but not a 'chainrule train' run (its metadata "
                 "lacks the task, features and scaler): load it with chainrule.load() instead"
@@ -560,6 +567,12 @@ def load_run(run_dir: str) -> tuple[Any, ModelSpec]:
         model = chainrule.load(path)
     except (ValueError, OSError) as exc:
         raise ValueError(f"cannot load the model in {run_dir!r}: {_message(exc)}") from None
+    except (KeyError, TypeError, AttributeError, IndexError, RecursionError) as exc:
+        # a hand-edited config.json is input too: the CLI promises one line, not a traceback
+        raise ValueError(
+            f"cannot load the model in {run_dir!r}: its config.json is damaged or hand-edited "
+            f"({type(exc).__name__}: {exc})"
+        ) from None
     spec = ModelSpec.from_metadata(model.checkpoint_metadata, run_dir)
     classes = spec.classes if spec.loss == "cross_entropy" else None
     check_model_outputs(model, len(spec.feature_names), spec.n_outputs, classes, run_dir)

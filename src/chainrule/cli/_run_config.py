@@ -54,10 +54,13 @@ def _scales(value: Any, key: str, where: str, n: int | None) -> None:
 def check_run_metadata(meta: dict[str, Any], where: str) -> None:
     """ValueError naming ``where`` and the key, unless ``meta`` is a usable run description."""
     if meta.get("task") not in TASKS:
-        raise ValueError(f"{where}: metadata 'task' is {meta.get('task')!r}, not one of {TASKS}")
+        raise ValueError(
+            f"{where}: metadata 'task' is {meta.get('task')!r}, not one of {', '.join(TASKS)}"
+        )
     if meta.get("loss") not in LOSSES:
         raise ValueError(
-            f"{where}: metadata 'loss' is {meta.get('loss')!r}, not a known loss ({LOSSES})"
+            f"{where}: metadata 'loss' is {meta.get('loss')!r}, not a known loss "
+            f"({', '.join(LOSSES)})"
         )
     names = meta.get("feature_names")
     if not isinstance(names, list) or not names or not all(isinstance(n, str) for n in names):

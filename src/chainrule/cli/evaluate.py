@@ -12,7 +12,8 @@ import json
 from typing import Any
 
 from chainrule.cli import _common as C
-from chainrule.cli.train import add_data_options
+from chainrule.cli._budget import check_memory, data_bytes
+from chainrule.cli.train import add_data_options, check_data_options
 
 __all__ = ["add_parser", "evaluate_run", "run"]
 
@@ -35,6 +36,9 @@ def add_parser(sub: Any) -> argparse.ArgumentParser:
 
 def evaluate_run(args: argparse.Namespace) -> dict[str, Any]:
     """Load the run and the data; return ``{"loss": ..., <metrics>..., "n": rows}``."""
+    check_data_options(args, generator_seed=True)
+    if args.n_samples is not None:
+        check_memory(data_bytes(args.n_samples, 3), f"--n-samples {args.n_samples}")
     model, spec = C.load_run(args.run_dir)
     source = model.checkpoint_metadata.get("data") or {}  # a generator's n_samples, noise, seed
     data = C.load_data(

@@ -3,7 +3,7 @@
 Every subcommand lives in its own module with an ``add_parser(subparsers)`` and a
 ``run(args) -> int``. :func:`main` parses, runs, and turns a user error (a bad option, a missing
 file, a malformed CSV...) into one line on standard error, ``chainrule: error: ...``, and exit
-status 2, with no traceback. Unexpected exceptions keep their traceback: they are bugs.
+status 2, with no traceback; Ctrl-C and SIGTERM end it with status 130 and 143. Unexpected exceptions keep their traceback: they are bugs.
 
 >>> main(["--version"])
 chainrule 0.1.0
@@ -25,11 +25,12 @@ USER_ERRORS: tuple[type[BaseException], ...] = (
     TypeError,
     ImportError,
     OSError,  # FileNotFoundError, FileExistsError, PermissionError, IsADirectoryError...
+    MemoryError,  # a size refused by its estimate, or an allocation that failed
 )
 """Exceptions that mean bad input or a missing dependency, not a bug: one line, status 2."""
 
 EXIT_USAGE = 2
-EXIT_INTERRUPTED = 130  # 128 + SIGINT, what shells report for Ctrl-C
+EXIT_INTERRUPTED = 130  # 128 + SIGINT, what shells report for Ctrl-C (143 for SIGTERM)
 
 
 class _Parser(argparse.ArgumentParser):
@@ -98,19 +99,22 @@ def main(argv: Sequence[str] | None = None) -> int:
         args = parser.parse_args(argv)
     except SystemExit as exc:  # --help, --version, or a usage error already printed
         return int(exc.code or 0) if not isinstance(exc.code, str) else EXIT_USAGE
-    try:
-        return int(args.run(args))
-    except KeyboardInterrupt:
-        print("chainrule: interrupted", file=sys.stderr)
-        return EXIT_INTERRUPTED
-    except BrokenPipeError:  # e.g. `chainrule predict ... | head`
-        devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, sys.stdout.fileno())
-        return 1
-    except USER_ERRORS as exc:
-        sys.stdout.flush()
-        print(error_line(exc), file=sys.stderr)
-        return EXIT_USAGE
+    from chainrule.cli._signals import handling
+
+    with handling() as signals:
+        try:
+            return int(args.run(args))
+        except KeyboardInterrupt:
+            print("chainrule: interrupted", file=sys.stderr)
+            return signals.status(EXIT_INTERRUPTED)
+        except BrokenPipeError:  # e.g. `chainrule predict ... | head`
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, sys.stdout.fileno())
+            return 1
+        except USER_ERRORS as exc:
+            sys.stdout.flush()
+            print(error_line(exc), file=sys.stderr)
+            return EXIT_USAGE
 
 
 if __name__ == "__main__":  # pragma: no cover

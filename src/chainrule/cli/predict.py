@@ -4,7 +4,8 @@ INPUT.csv holds the trained feature columns, in any order (a target column, if p
 ignored). The output has one row per input row: ``prediction`` (the decoded class label, or
 the predicted value for regression) and, for classifiers, one ``p_<class>`` probability column
 per class. With ``-o`` the file is written atomically; without it the CSV goes to standard
-output.
+output. An existing OUT.csv is replaced only with ``--overwrite``, and never when it is the
+input file or a file of RUN_DIR.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from typing import Any
 import numpy as np
 
 from chainrule.cli import _common as C
+from chainrule.cli._paths import check_output_file, user_os_error
 
 __all__ = ["add_parser", "predictions_csv", "run"]
 
@@ -36,6 +38,11 @@ def add_parser(sub: Any) -> argparse.ArgumentParser:
     p.add_argument("run_dir", metavar="RUN_DIR", help="a directory written by chainrule train")
     p.add_argument("input", metavar="INPUT.csv", help="the rows to predict")
     p.add_argument("-o", "--output", metavar="OUT.csv", help="write here (default: stdout)")
+    p.add_argument(
+        "--overwrite",
+        action="store_true",
+        help="replace an existing OUT.csv (never the input file or a file of RUN_DIR)",
+    )
     p.add_argument(
         "--nan",
         choices=("error", "drop"),
@@ -70,9 +77,17 @@ def predictions_csv(outputs: np.ndarray, spec: C.ModelSpec) -> str:
 
 def run(args: argparse.Namespace) -> int:
     """Predict and write the CSV (to ``-o`` or standard output)."""
-    model, spec = C.load_run(args.run_dir)
     if not C.is_path(args.input):
         raise ValueError(f"INPUT must be a CSV file, got {args.input!r}")
+    if args.output is not None:
+        check_output_file(
+            args.output,
+            "-o",
+            overwrite=args.overwrite,
+            inputs=[args.input],
+            protected=[args.run_dir],
+        )
+    model, spec = C.load_run(args.run_dir)
     # a target column in the input (e.g. the training file itself) is ignored
     has_target = spec.target is not None and spec.target in C.csv_header(args.input)
     data = C.load_data(
@@ -83,11 +98,21 @@ def run(args: argparse.Namespace) -> int:
         need_target=False,
     )
     data = C.check_columns(data, spec.feature_names)
-    text = predictions_csv(C.forward(model, C.standardize_inputs(data.X, spec)), spec)
+    outputs = C.forward(model, C.standardize_inputs(data.X, spec))
+    if not np.isfinite(outputs).all():  # never a CSV of nan with exit status 0
+        row = int(np.argwhere(~np.isfinite(outputs))[0][0])
+        raise ValueError(
+            f"the model of {args.run_dir!r} gives a non-finite output for row {row + 1} of "
+            f"{args.input}; its weights or saved scaler are damaged"
+        )
+    text = predictions_csv(outputs, spec)
     if args.output is None:
         sys.stdout.write(text)
         sys.stdout.flush()
     else:
-        C.atomic_write_text(args.output, text)
+        try:
+            C.atomic_write_text(args.output, text)
+        except OSError as exc:  # name the user's file, not the temporary one
+            raise user_os_error(exc, "-o", args.output) from None
         print(f"wrote {len(data.X)} predictions to {args.output}", file=sys.stderr)
     return 0

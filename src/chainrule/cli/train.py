@@ -6,8 +6,10 @@ records the task, the feature and target names, the class encoding and the scale
 It is assembled in a hidden directory beside its final place and renamed into place at the
 end, so a failed or killed run never leaves a half-written run directory.
 
-Ctrl-C stops training after the current batch; what was trained so far is saved, the run is
-marked ``"interrupted": true`` in ``metrics.json`` and the command exits with status 130.
+Ctrl-C (or SIGTERM) stops training after the current batch; what was trained so far is saved,
+the run is marked ``"interrupted": true`` in ``metrics.json`` and the command exits with status
+130 (143 for SIGTERM). A signal after the last epoch (while scoring, saving or plotting) skips
+the remaining plots but still saves the finished run, with the same exit status.
 """
 
 from __future__ import annotations
@@ -26,6 +28,9 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from chainrule.cli import _common as C
+from chainrule.cli import _signals
+from chainrule.cli._budget import check_memory, data_bytes, mlp_bytes
+from chainrule.cli._paths import check_output_dir
 
 __all__ = ["OPTIMIZERS", "add_parser", "run"]
 
@@ -81,6 +86,34 @@ def add_data_options(p: argparse.ArgumentParser) -> None:
         type=_nonnegative,
         help="noise of a built-in generator (default: the generator's own)",
     )
+
+
+def check_data_options(args: argparse.Namespace, generator_seed: bool = False) -> None:
+    """Refuse data options that do not apply to DATA (before any work), e.g. ``--target``
+    with a built-in data set, or ``--n-samples`` with a CSV file."""
+    from chainrule.datasets import registry
+
+    given = {
+        "--target": args.target is not None,
+        "--nan": args.nan != "error",
+        "--n-samples": args.n_samples is not None,
+        "--noise": args.noise is not None,
+        "--seed": generator_seed and args.seed is not None,
+    }
+    if C.is_path(args.data):
+        wrong = [o for o in ("--n-samples", "--noise", "--seed") if given[o]]
+        why = "built-in generators such as moons, not to a CSV file"
+    else:
+        key = args.data.strip().lower().replace("-", "_").replace(" ", "_")
+        wrong = [o for o in ("--target", "--nan") if given[o]]
+        why = f"CSV files, not to the built-in data set {key!r}"
+        if not wrong and key in registry.REAL:
+            wrong = [o for o in ("--n-samples", "--noise", "--seed") if given[o]]
+            why = f"built-in generators such as moons, not to the fixed data set {key!r}"
+    if wrong:
+        raise ValueError(
+            f"{' and '.join(wrong)} {'apply' if len(wrong) > 1 else 'applies'} to {why}"
+        )
 
 
 def add_parser(sub: Any) -> argparse.ArgumentParser:
@@ -190,6 +223,7 @@ def _run_dir(args: argparse.Namespace) -> Path:
         if not args.overwrite:
             raise FileExistsError(f"{target} already exists; pass --overwrite to replace it")
         C.check_replaceable(target, C.RUN_FILES, "chainrule run")
+    check_output_dir(target, "--out")
     return target
 
 
@@ -344,12 +378,17 @@ def _train(
 
 
 def run(args: argparse.Namespace) -> int:
-    """Train, save the run directory, print a summary; 130 when interrupted, else 0."""
-    import chainrule
+    """Train, save the run directory, print a summary; 130 (143 on SIGTERM) when interrupted,
+    else 0."""
     from chainrule import nn
 
     hidden = C.parse_sizes(args.hidden, "--hidden", allow_empty=True)
     C.parse_names(args.activation, "--activation", nn.activation_names())
+    check_data_options(args)
+    if args.n_samples is not None:
+        check_memory(data_bytes(args.n_samples, 3), f"--n-samples {args.n_samples}")
+    batch = 1 if args.batch_size == "full" else args.batch_size  # the rows bound a full batch
+    check_memory(mlp_bytes([1, *hidden, 1], batch), f"--hidden {args.hidden}")
     if not args.no_plots:
         C.require_matplotlib("plotting")
     target = _run_dir(args)
@@ -364,6 +403,10 @@ def run(args: argparse.Namespace) -> int:
     )
     spec, split = _prepare(args, data)
     sizes = [data.X.shape[1], *hidden, spec.n_outputs]
+    batch = len(split.X_train) if args.batch_size == "full" else args.batch_size
+    check_memory(
+        mlp_bytes(sizes, min(batch, len(split.X_train))), f"a {'-'.join(map(str, sizes))} network"
+    )
     model = nn.mlp(sizes, activation=args.activation, seed=args.seed)
     optimizer = _optimizer(args, model.parameters())
     n_train, n_val = len(split.X_train), 0 if split.X_val is None else len(split.X_val)
@@ -375,10 +418,43 @@ def run(args: argparse.Namespace) -> int:
             file=sys.stderr,
             flush=True,
         )
+    signals = _signals.current()
     t0 = time.perf_counter()
     history = _train(args, model, optimizer, spec, split)
     seconds = time.perf_counter() - t0
+    with signals.deferred():  # training is over: a signal from here on keeps the finished run
+        signals.pause_point("trained")
+        scores = _save_run(
+            args, target, model, optimizer, history, spec, data, split, seconds, sizes
+        )
+    print(f"run saved to {target}")
+    print(
+        f"  {history.epochs} epoch{'' if history.epochs == 1 else 's'} in {seconds:.1f} s, "
+        f"stopped: {history.stopped_reason}"
+        + ("  (interrupted: the weights trained so far are saved)" if history.interrupted else "")
+    )
+    print(f"  train       {_format_metrics(scores['train'])}")
+    print(f"  validation  {_format_metrics(scores['val'])}")
+    return signals.status(130 if history.interrupted else 0)
 
+
+def _save_run(
+    args: argparse.Namespace,
+    target: Path,
+    model: Any,
+    optimizer: Any,
+    history: Any,
+    spec: C.ModelSpec,
+    data: C.Data,
+    split: Split,
+    seconds: float,
+    sizes: list[int],
+) -> dict[str, Any]:
+    """Score the model, write the run directory (assembled aside, then renamed into place);
+    return the scores. Plots are skipped, or dropped, once a signal arrives."""
+    import chainrule
+
+    n_train, n_val = len(split.X_train), 0 if split.X_val is None else len(split.X_val)
     scores = {
         "train": C.score(model, C.standardize_inputs(split.X_train, spec), split.y_train, spec)
     }
@@ -407,30 +483,28 @@ def run(args: argparse.Namespace) -> int:
         "final": scores,
         "interrupted": history.interrupted,
     }
-
+    signals = _signals.current()
     stage = C.staging_dir(target)
     try:
         chainrule.save(model, stage, optimizer=optimizer, metadata=metadata)
         history.to_csv(stage / "history.csv")
         plots: list[str] = []
-        if not args.no_plots and not history.interrupted:  # after Ctrl-C: save and leave
-            plots = _plots(stage, model, history, spec, data.name, split)
+        if not args.no_plots and not history.interrupted and not signals.pending:
+            try:
+                with signals.interruptible():
+                    signals.pause_point("plotting")
+                    plots = _plots(stage, model, history, spec, data.name, split)
+            except KeyboardInterrupt:  # a signal while plotting: keep the run, drop its plots
+                for name in ("loss.png", "decision_boundary.png", "confusion_matrix.png"):
+                    (stage / name).unlink(missing_ok=True)
         metrics["plots"] = plots
         C.write_json(stage / "metrics.json", metrics)
+        signals.pause_point("saved")
         C.publish_dir(stage, target, args.overwrite)
     finally:
         if os.path.lexists(stage):
             shutil.rmtree(stage, ignore_errors=True)
-
-    print(f"run saved to {target}")
-    print(
-        f"  {history.epochs} epoch{'' if history.epochs == 1 else 's'} in {seconds:.1f} s, "
-        f"stopped: {history.stopped_reason}"
-        + ("  (interrupted: the weights trained so far are saved)" if history.interrupted else "")
-    )
-    print(f"  train       {_format_metrics(scores['train'])}")
-    print(f"  validation  {_format_metrics(scores['val'])}")
-    return 130 if history.interrupted else 0
+    return scores
 
 
 def _plots(

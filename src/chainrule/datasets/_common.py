@@ -8,6 +8,9 @@ from __future__ import annotations
 
 import math
 import numbers
+import os
+import stat
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -50,6 +53,29 @@ def _float_dtype(dtype: Any) -> np.dtype:
     if dt.kind != "f":
         raise TypeError(f"dtype must be a floating dtype, got {dt}")
     return dt
+
+
+def _regular_file(path: str | os.PathLike[str], what: str) -> Path:
+    """``path`` as a Path once it is known to be a regular file, checked before opening it:
+    reading a device such as /dev/zero never ends, and opening a FIFO blocks.
+
+    Raises FileNotFoundError for a missing path and for one that is not a regular file (a
+    folder, device, FIFO or socket), naming the path.
+    """
+    p = Path(path)
+    try:
+        mode = p.stat().st_mode
+    except FileNotFoundError:
+        raise FileNotFoundError(f"{what} {str(p)!r} does not exist") from None
+    except OSError as exc:
+        raise OSError(f"{what} {str(p)!r} cannot be read: {exc.strerror or exc}") from None
+    if stat.S_ISDIR(mode):
+        raise FileNotFoundError(f"{what} {str(p)!r} is not a file but a directory")
+    if not stat.S_ISREG(mode):
+        raise FileNotFoundError(
+            f"{what} {str(p)!r} is not a file but a device, FIFO or socket; give a regular file"
+        )
+    return p
 
 
 def _check_n(n_samples: Any, name: str = "n_samples", minimum: int = 1) -> int:

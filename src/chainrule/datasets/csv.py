@@ -19,15 +19,23 @@ from __future__ import annotations
 import csv
 import difflib
 import os
+from collections import Counter
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from chainrule.datasets._common import _float_dtype
+from chainrule.datasets._common import _float_dtype, _regular_file
 from chainrule.datasets.info import DatasetInfo
 
-__all__ = ["MAX_AUTO_CLASSES", "MISSING_VALUES", "load_csv"]
+__all__ = [
+    "DELIMITERS",
+    "MAX_AUTO_CLASSES",
+    "MAX_COLUMNS",
+    "MISSING_VALUES",
+    "load_csv",
+    "sniff_delimiter",
+]
 
 MISSING_VALUES = frozenset({"", "nan", "-nan", "na", "n/a", "#n/a", "<na>", "null", "none"})
 """Cell texts read as a missing value (compared after stripping and lower-casing)."""
@@ -35,6 +43,39 @@ MISSING_VALUES = frozenset({"", "nan", "-nan", "na", "n/a", "#n/a", "<na>", "nul
 MAX_AUTO_CLASSES = 20
 """With ``task="auto"``, an all-integer numeric target with at most this many distinct values is
 a classification target; anything else numeric is regression."""
+
+
+MAX_COLUMNS = 100_000
+"""The most columns a CSV file may have; a wider header is refused before any row is read."""
+
+DELIMITERS = (",", ";", "\t", "|")
+"""The field separators :func:`sniff_delimiter` chooses from."""
+
+_SNIFF_BYTES = 1 << 20
+
+
+def sniff_delimiter(path: str | os.PathLike[str]) -> str:
+    """The field separator of a CSV file: whichever of :data:`DELIMITERS` its first non-blank
+    line holds most often (outside quotes), ``","`` when it holds none.
+
+    >>> import pathlib, tempfile
+    >>> with tempfile.TemporaryDirectory() as d:
+    ...     p = pathlib.Path(d) / "eu.csv"
+    ...     _ = p.write_text('a;"b,c";y\\n1,5;2;0\\n')
+    ...     sniff_delimiter(p)
+    ';'
+    """
+    p = _regular_file(path, "CSV file")
+    with p.open(encoding="utf-8-sig", errors="replace", newline="") as f:
+        line = ""
+        while not line.strip():
+            line = f.readline(_SNIFF_BYTES)
+            if not line:
+                return ","
+    outside = "".join(line.split('"')[::2])  # drop quoted text: fields may hold separators
+    counts = {d: outside.count(d) for d in DELIMITERS}
+    best = max(DELIMITERS, key=lambda d: counts[d])  # ties keep the earlier: ',' first
+    return best if counts[best] else ","
 
 
 def _to_float(cells: np.ndarray) -> tuple[np.ndarray | None, int | None]:
@@ -61,10 +102,15 @@ def _read_rows(
     lines: list[int] = []
     with path.open(newline="", encoding="utf-8-sig") as f:
         reader = csv.reader(f, delimiter=delimiter, skipinitialspace=True)
-        for row in reader:
+        for row in _checked(reader, path):
             if len(row) <= 1 and not "".join(row).strip():
                 continue
             if names is None:
+                if len(row) > MAX_COLUMNS:
+                    raise ValueError(
+                        f"{path}, line {reader.line_num}: {len(row):,} columns; at most "
+                        f"{MAX_COLUMNS:,} are supported"
+                    )
                 if header:
                     names = [c.strip() or f"column_{i}" for i, c in enumerate(row)]
                     header_line = reader.line_num
@@ -83,10 +129,25 @@ def _read_rows(
         raise ValueError(f"{path} is empty: no header and no data rows")
     if not rows:
         raise ValueError(f"{path} has a header (line {header_line}) but no data rows")
-    dupes = sorted({n for n in names if names.count(n) > 1})
+    dupes = sorted(n for n, count in Counter(names).items() if count > 1)
     if dupes:
         raise ValueError(f"{path}: duplicate column names in the header: {', '.join(dupes)}")
     return names, rows, lines
+
+
+def _checked(reader: Any, path: Path) -> Any:
+    """The reader's rows, its errors (a field over the size limit, a NUL byte...) as a
+    ValueError naming the line."""
+    while True:
+        try:
+            row = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as exc:
+            limit = csv.field_size_limit()
+            why = f"a field is longer than {limit:,} characters" if "larger" in str(exc) else exc
+            raise ValueError(f"{path}, line {reader.line_num}: {why}; is it a CSV file?") from None
+        yield row
 
 
 def _target_index(path: Path, names: list[str], target: str | int) -> int:
@@ -112,7 +173,7 @@ def load_csv(
     path: str | os.PathLike[str],
     target: str | int | None = None,
     *,
-    delimiter: str = ",",
+    delimiter: str | None = ",",
     header: bool = True,
     nan: str = "error",
     task: str = "auto",
@@ -127,8 +188,8 @@ def load_csv(
     target : str, int or None
         The target column, by name or index. ``None``: every column is a feature and ``y`` is
         ``None``.
-    delimiter : str
-        The field separator.
+    delimiter : str or None
+        The field separator; ``None`` detects it (see :func:`sniff_delimiter`).
     header : bool
         Whether the first non-blank line holds the column names. Without a header the columns
         are named ``column_0``, ``column_1``, ...
@@ -179,17 +240,21 @@ def load_csv(
     if task not in ("auto", "classification", "regression"):
         raise ValueError(f"task must be 'auto', 'classification' or 'regression', got {task!r}")
     dt = _float_dtype(dtype)
-    path = Path(path)
-    if not path.is_file():
-        what = "is not a file" if path.exists() else "does not exist"
-        raise FileNotFoundError(f"CSV file {str(path)!r} {what}")
-
+    path = _regular_file(path, "CSV file")  # before opening: /dev/zero or a FIFO never ends
+    if delimiter is None:
+        delimiter = sniff_delimiter(path)
     names, rows, lines = _read_rows(path, delimiter, header)
     cells = np.char.strip(np.array(rows, dtype=str).reshape(len(rows), len(names)))
     missing = np.isin(np.char.lower(cells), list(MISSING_VALUES))
     line_no = np.asarray(lines)
     t = None if target is None else _target_index(path, names, target)
     feat = [j for j in range(len(names)) if j != t]
+    if not feat:
+        seps = "".join(d for d in DELIMITERS if d != delimiter and d in names[0])
+        hint = f"; is it separated by {seps[0]!r}? pass delimiter={seps[0]!r}" if seps else ""
+        raise ValueError(
+            f"{path}: no feature columns found: its only column is the target {names[t]!r}{hint}"
+        )
 
     def where(i: int, j: int) -> str:
         return f"{path}, line {line_no[i]}, column {names[j]!r}"

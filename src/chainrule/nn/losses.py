@@ -117,6 +117,23 @@ def _check_unit_interval(name: str, what: str, data: Any, hint: str = "") -> Non
         )
 
 
+def _check_distribution(name: str, data: Any, axis: int) -> None:
+    """ValueError unless every probability target sums to 1 over the class axis (to within
+    the rounding of its dtype, at least 1e-3)."""
+    if not data.size:
+        return
+    tol = max(1e-3, 10 * float(xp.finfo(data.dtype).eps))
+    off = xp.abs(xp.sum(data.astype(xp.float64), axis=axis) - 1.0) > tol
+    if off.any():
+        i = _first(off)
+        total = float(xp.sum(data.astype(xp.float64), axis=axis)[i])
+        which = "the target" if not i else f"target {i[0] if len(i) == 1 else i}"
+        raise ValueError(
+            f"{name}: probability targets must sum to 1 over the classes (axis {axis}); "
+            f"{which} sums to {total:.6g} (pass class indices, or normalise the targets)"
+        )
+
+
 def _input(name: str, input: Any) -> Tensor:
     """The input as a floating-point Tensor without NaN."""
     x = as_tensor(input)
@@ -665,7 +682,7 @@ def cross_entropy(
     ------
     ValueError
         For a bad ``reduction``, a target of the wrong shape, a class index outside [0, C),
-        a fractional class index, NaN, or probabilities outside [0, 1].
+        a fractional class index, NaN, or probabilities outside [0, 1] or not summing to 1.
 
     Examples
     --------
@@ -690,6 +707,7 @@ def cross_entropy(
     if probs:
         _check_nan(name, "target", t.data)
         _check_unit_interval(name, "target probabilities", t.data)
+        _check_distribution(name, t.data, ax)
         q = _classes_last(_like(t, x.dtype), ax)
         if eps:
             q = q * (1 - eps) + eps / c

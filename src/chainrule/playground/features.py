@@ -210,10 +210,13 @@ def parse_csv(data: bytes) -> tuple[np.ndarray, np.ndarray, int, str]:
         raise CSVError(f"need at least 4 points, found {len(rows)}")
     arr = np.array(rows, dtype=np.float64)
     X, labels = arr[:, :2], arr[:, 2]
-    centre = (X.min(0) + X.max(0)) / 2
-    half = float(np.abs(X - centre).max())
+    lo, hi = X.min(0), X.max(0)
+    centre = lo / 2 + hi / 2  # halves first: (lo + hi) / 2 overflows for values near ±1e308
+    half = float((hi / 2 - lo / 2).max())
     scale = RADIUS / half if half > 0 else 1.0
-    X = (X - centre) * scale
+    if not math.isfinite(scale):  # a spread below 1e-308: the points coincide
+        scale = 1.0
+    X = (X / 2 - centre / 2) * (2 * scale)
     note = f"points centred at ({centre[0]:.4g}, {centre[1]:.4g}) and scaled by {scale:.4g}"
     y, classes, what = _labels(labels)
     return (
@@ -233,5 +236,5 @@ def _labels(labels: np.ndarray) -> tuple[np.ndarray, int, str]:
         classes = max(2, int(max(values)) + 1)
         return labels, classes, f"{classes} classes"
     top = float(np.abs(labels).max())
-    scale = 1.0 / top if top > 0 else 1.0
+    scale = 1.0 / top if top > 0 and math.isfinite(1.0 / top) else 1.0
     return labels * scale, 0, f"regression targets scaled by {scale:.4g} into [-1, 1]"

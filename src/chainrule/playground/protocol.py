@@ -89,10 +89,11 @@ class Number:
         if isinstance(value, bool) or not isinstance(value, (int, float)):
             notes.append(f"{name}: expected a number, got {_show(value)}; keeping {_num(old)}")
             return old
-        if not math.isfinite(value):
+        v = _as_float(value)  # JSON integers have no size limit: 10**400 is one
+        if math.isnan(v) or (math.isinf(v) and isinstance(value, float)):
             notes.append(f"{name}: {value} is not a finite number; keeping {_num(old)}")
             return old
-        v = float(value)
+        value = v if isinstance(value, int) and math.isinf(v) else value
         if v < self.lo or v > self.hi:
             bound = self.lo if v < self.lo else self.hi
             side = "below the minimum" if v < self.lo else "above the maximum"
@@ -301,8 +302,21 @@ def parse_message(text: str) -> dict[str, Any]:
     raise ProtocolError(f"unknown message type {_show(kind)}")
 
 
+def _as_float(value: int | float) -> float:
+    """``float(value)``, with integers beyond the float range as ±inf instead of an
+    OverflowError."""
+    try:
+        return float(value)
+    except OverflowError:
+        return math.inf if value > 0 else -math.inf
+
+
 def _finite(value: Any, what: str) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, (int, float))
+        or not math.isfinite(_as_float(value))
+    ):
         raise ProtocolError(f"{what} must be a finite number, got {_show(value)}")
     return float(value)
 
@@ -314,16 +328,16 @@ def _integer(value: Any, what: str) -> int:
 
 
 def _show(value: Any) -> str:
+    if isinstance(value, int) and not isinstance(value, bool) and abs(value) > 10**40:
+        return f"{'-' if value < 0 else ''}an integer of {len(str(abs(value)))} digits"
     text = json.dumps(value) if not isinstance(value, float) or math.isfinite(value) else str(value)
     return text if len(text) <= 40 else text[:37] + "..."
 
 
 def _num(value: Any) -> str:
-    return (
-        f"{value:g}"
-        if isinstance(value, (int, float)) and not isinstance(value, bool)
-        else str(value)
-    )
+    if isinstance(value, int) and not isinstance(value, bool):
+        value = _as_float(value)  # f"{10**400:g}" raises OverflowError
+    return f"{value:g}" if isinstance(value, float) else str(value)
 
 
 # ----------------------------------------------------------------------------------- envelopes

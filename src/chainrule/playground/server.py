@@ -4,8 +4,11 @@ Routes: ``/`` (the page), ``/static/...`` (its script and style sheet) and ``/ws
 protocol of :mod:`chainrule.playground.protocol`). Each WebSocket gets its own
 :class:`~chainrule.playground.session.Session`, stopped and dropped when the client goes.
 
-Security: a WebSocket whose ``Origin`` does not match its ``Host`` is refused (code 1008), as
-is any request whose ``Host`` is not in ``trusted_hosts`` (against DNS rebinding); a text
+Security: a WebSocket whose ``Origin`` does not match its ``Host`` is refused (code 1008, which
+reaches the client as HTTP 403), as is any request whose ``Host`` is not in ``trusted_hosts``
+(against DNS rebinding) or is not a plain host[:port] (it goes into the CSP header); a
+connection past ``max_sessions`` is accepted and closed with code 1013 and a message; a client
+that stops reading is closed (code 4008) once :class:`Outbox` holds too much for it; a text
 message over 64 KiB or an upload over 1 MiB closes the socket (code 1009); nothing a client
 sends is evaluated or unpickled.
 
@@ -16,6 +19,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 import threading
 from collections.abc import Sequence
 from pathlib import Path
@@ -39,11 +43,35 @@ if TYPE_CHECKING:
     from starlette.responses import Response
     from starlette.websockets import WebSocket
 
-__all__ = ["LOCAL_HOSTS", "STATIC", "Outbox", "create_app", "host_allowed", "origin_allowed"]
+__all__ = [
+    "CLOSE_BEHIND",
+    "CLOSE_BUSY",
+    "LOCAL_HOSTS",
+    "MAX_PENDING_BYTES",
+    "MAX_PENDING_MESSAGES",
+    "STATIC",
+    "Outbox",
+    "create_app",
+    "host_allowed",
+    "host_valid",
+    "origin_allowed",
+]
 
 STATIC = Path(__file__).with_name("static")
 LOCAL_HOSTS = ("127.0.0.1", "localhost", "::1")
 _FRAME = object()
+
+MAX_PENDING_MESSAGES = 512
+"""Replies waiting for a client at most; past this the client is closed as too far behind."""
+MAX_PENDING_BYTES = 16 << 20
+"""Bytes of replies waiting for a client at most (a frame is not counted: one waits at most)."""
+CLOSE_BEHIND = 4008
+"""Close code for a client that stopped reading its messages."""
+CLOSE_BUSY = 1013
+"""Close code ("try again later") when every session is taken. Such a connection is accepted
+first, so the client sees this code and a message, not the HTTP 403 of an origin or host
+refusal."""
+_HOST = re.compile(r"(?:[A-Za-z0-9][A-Za-z0-9.-]{0,252}|\[[0-9A-Fa-f:.]{2,45}\])(?::[0-9]{1,5})?")
 
 
 class Outbox:
@@ -52,7 +80,10 @@ class Outbox:
     The worker thread calls :meth:`send` and :meth:`send_frame`; the event loop's pump awaits
     :meth:`get` and calls :meth:`done` once a message is written. While a frame waits or is
     being written, :meth:`busy` is True and the worker builds no new one, so a slow client
-    gets fewer frames instead of a growing queue.
+    gets fewer frames instead of a growing queue. Replies are bounded too: past
+    :data:`MAX_PENDING_MESSAGES` or :data:`MAX_PENDING_BYTES` unwritten, the outbox drops
+    what waits and all that follows and sets :attr:`behind` (the server then closes the
+    client); :meth:`close` frees what waits once the client has gone.
     """
 
     def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
@@ -61,12 +92,27 @@ class Outbox:
         self._lock = threading.Lock()
         self._frame: bytes | None = None
         self._in_flight = False
+        self._count = 0
+        self._bytes = 0
+        self.behind = False
+        self.closed = False
 
     def send(self, message: str | bytes) -> None:
+        with self._lock:
+            if self.behind or self.closed:
+                return
+            self._count += 1
+            self._bytes += len(message)
+            if self._count > MAX_PENDING_MESSAGES or self._bytes > MAX_PENDING_BYTES:
+                self.behind, self._frame = True, None  # the client does not read: stop here
+                self._call(self._drain)
+                return
         self._put(message)
 
     def send_frame(self, frame: bytes) -> None:
         with self._lock:
+            if self.behind or self.closed:
+                return
             queued = self._frame is not None
             self._frame, self._in_flight = frame, True
         if not queued:
@@ -75,20 +121,48 @@ class Outbox:
     def busy(self) -> bool:
         return self._in_flight
 
+    def pending(self) -> tuple[int, int]:
+        """Replies queued but not yet taken by the pump, and their size."""
+        with self._lock:
+            return self._count, self._bytes
+
     async def get(self) -> str | bytes:
-        item = await self._queue.get()
-        if item is _FRAME:
+        while True:
+            item = await self._queue.get()
             with self._lock:
-                item, self._frame = self._frame, None
-        return item
+                if self.behind or self.closed:
+                    continue
+                if item is _FRAME:
+                    item, self._frame = self._frame, None
+                else:
+                    self._count -= 1
+                    self._bytes -= len(item)
+            if item is not None:
+                return item
 
     def done(self) -> None:
         with self._lock:
             self._in_flight = self._frame is not None
 
+    def close(self) -> None:
+        """Drop everything still queued (the client has gone); later messages are ignored.
+        Call it on the event loop's thread."""
+        with self._lock:
+            self.closed, self._frame = True, None
+        self._drain()
+
+    def _drain(self) -> None:
+        while not self._queue.empty():
+            self._queue.get_nowait()
+        with self._lock:
+            self._count = self._bytes = 0
+
     def _put(self, item: Any) -> None:
+        self._call(self._queue.put_nowait, item)
+
+    def _call(self, fn: Any, *args: Any) -> None:
         try:
-            self._loop.call_soon_threadsafe(self._queue.put_nowait, item)
+            self._loop.call_soon_threadsafe(fn, *args)
         except RuntimeError:  # the loop is closed: the connection is gone
             pass
 
@@ -126,6 +200,18 @@ def origin_allowed(origin: str | None, host: str | None) -> bool:
     return parts.scheme in ("http", "https") and bool(host) and parts.netloc.lower() == host.lower()
 
 
+def host_valid(host: str | None) -> bool:
+    """Whether a ``Host`` header is a plain host name or address with an optional port, and
+    so safe to copy into a header (the CSP).
+
+    >>> host_valid("127.0.0.1:8000"), host_valid("[::1]:80"), host_valid("a.example")
+    (True, True, True)
+    >>> host_valid("x; script-src *"), host_valid("x\\r\\nSet-Cookie: a=b"), host_valid("")
+    (False, False, False)
+    """
+    return bool(host) and _HOST.fullmatch(host) is not None
+
+
 def _security_headers(host: str) -> dict[str, str]:
     csp = (
         "default-src 'self'; img-src 'self' data: blob:; "
@@ -161,6 +247,8 @@ def create_app(trusted_hosts: Sequence[str] | None = None, max_sessions: int = 3
 
     async def index(request: Request) -> Response:
         host = request.headers.get("host", "")
+        if not host_valid(host):  # it is copied into the CSP header below
+            return PlainTextResponse("malformed Host header", status_code=400)
         if not host_allowed(host, trusted_hosts):
             return PlainTextResponse("unknown Host", status_code=400)
         return HTMLResponse(page, headers=_security_headers(host))
@@ -172,8 +260,9 @@ def create_app(trusted_hosts: Sequence[str] | None = None, max_sessions: int = 3
         ):
             await ws.close(code=1008, reason="origin or host not allowed")
             return
-        if len(sessions) >= max_sessions:
-            await ws.close(code=1013, reason="too many sessions; try again later")
+        if len(sessions) >= max_sessions:  # accepted, so that the client can see why
+            await ws.accept()
+            await _close(ws, CLOSE_BUSY, f"all {max_sessions} sessions are in use; try again later")
             return
         await ws.accept()
         await ws.send_text(json.dumps(_hello()))
@@ -187,9 +276,13 @@ def create_app(trusted_hosts: Sequence[str] | None = None, max_sessions: int = 3
         finally:
             pump.cancel()
             sessions.discard(session)
+            outbox.close()
             await asyncio.to_thread(session.stop)
         if code:
-            await _close(ws, code, reason)
+            try:  # a client that does not read may never take the close frame either
+                await asyncio.wait_for(_close(ws, code, reason), timeout=2.0)
+            except asyncio.TimeoutError:
+                pass
 
     app = Starlette(
         routes=[
@@ -240,6 +333,8 @@ async def _receive(ws: WebSocket, session: Session, outbox: Outbox) -> tuple[int
             continue
         if not session.submit(command):
             outbox.send(json.dumps({"type": "error", "message": "too many messages; slow down"}))
+        if outbox.behind:
+            return CLOSE_BEHIND, "the client fell too far behind reading its messages"
 
 
 async def _pump(ws: WebSocket, outbox: Outbox) -> None:

@@ -182,17 +182,31 @@ class Session:
             except queue.Empty:
                 message = None
             if message is not None:
-                self._handle(message)
+                self._guarded("the request", self._handle, message)
                 continue  # take every waiting message before training again
             if self.running:
-                self._train(SLICE)
+                self._guarded("training", self._train, SLICE)
             now = time.monotonic()
             if self._dirty and now >= next_frame and not self.sink.busy():
-                self.sink.send_frame(self.trainer.frame(self.running))
+                self._guarded("drawing", self._frame)
                 self._dirty = self.running
                 next_frame = now + FRAME_INTERVAL
             if self.running:
                 time.sleep(0)  # let the event loop and the other sessions run
+
+    def _guarded(self, what: str, work: Callable[..., Any], *args: Any) -> None:
+        """Run ``work``; an exception stops training and is reported to the client, and the
+        session goes on answering (ping, reset, config...)."""
+        try:
+            work(*args)
+        except Exception as exc:  # whatever a client sent, the session lives on
+            was_running, self.running, self._step_target = self.running, False, None
+            self._error(f"{what} failed: {type(exc).__name__}: {exc}; reset to go on")
+            if was_running:
+                self._status("error")
+
+    def _frame(self) -> None:
+        self.sink.send_frame(self.trainer.frame(self.running))
 
     def _train(self, seconds: float) -> None:
         if not TRAINING_GATE.acquire(timeout=0.1):
