@@ -489,6 +489,13 @@ def _softmax_cross_entropy_grad(logits, g, labels, loss, weight=None, label_smoo
     if weight is None and not label_smoothing:
         p = logits - (loss + logits[rows, labels])[:, None]  # z - logsumexp(z) <= 0
         xp.exp(p, out=p)
+        # loss + z_y can round away from logsumexp(z) at huge logits (|z| ≳ 1e7 in float32), and
+        # then a row no longer sums to 1: recompute just those rows with the max shift
+        off = xp.abs(xp.sum(p, axis=-1) - 1.0) > 1e-3
+        if xp.any(off):
+            z, _ = _shifted(logits[off], -1)
+            xp.exp(z, out=z)
+            p[off] = z / xp.sum(z, axis=-1, keepdims=True)
         p[rows, labels] -= 1.0
         p *= g[:, None]
         return p
