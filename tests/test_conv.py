@@ -321,3 +321,40 @@ def test_filters_and_feature_maps_are_drawn(tmp_path):
         assert (tmp_path / name).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     with pytest.raises(ValueError, match="no Conv2d"):
         filters(nn.Sequential(nn.Linear(2, 2)))
+
+
+def test_compiled_cnn_step_gives_the_eager_weights():
+    """Pooling records its argmax as an op, so a compiled step replays it for each new batch."""
+    from chainrule import optim
+    from chainrule.nn.losses import cross_entropy
+    from chainrule.train.step import compilable
+
+    def net():
+        g = cr.Generator(0)
+        return nn.Sequential(
+            nn.Conv2d(1, 4, 3, generator=g), nn.ReLU(), nn.MaxPool2d(2),
+            nn.AvgPool2d(2, stride=1), nn.Flatten(), nn.Linear(16, 3, generator=g),
+        )  # fmt: skip
+
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((6, 8, 1, 9, 9)).astype(np.float32)
+    Y = rng.integers(0, 3, (6, 8))
+    weights = []
+    for compiled in (False, True):
+        model = net()
+        opt = optim.SGD(model.parameters(), lr=0.1)
+        assert compilable(model, opt)
+
+        def step(xb, yb, model=model, opt=opt):
+            opt.zero_grad()
+            loss = cross_entropy(model(xb), yb)
+            loss.backward()
+            opt.step()
+            return loss
+
+        run = cr.compile(step) if compiled else step
+        for xb, yb in zip(X, Y):
+            run(cr.tensor(xb), cr.tensor(yb))
+        weights.append([p.numpy().copy() for p in model.parameters()])
+    for eager, replayed in zip(*weights):
+        np.testing.assert_array_equal(eager, replayed)

@@ -30,6 +30,7 @@ from typing import Any
 from chainrule.autograd import primitive
 from chainrule.backend import xp
 from chainrule.ops.arithmetic import add, matmul
+from chainrule.ops.nograd import argmax
 from chainrule.ops.reductions import sum as _sum
 from chainrule.ops.shape import pad, permute, reshape, unsqueeze
 from chainrule.tensor import Tensor
@@ -382,11 +383,11 @@ def max_pool2d(
         input, kernel_size, stride, padding, dilation, ceil_mode, "max_pool2d"
     )
     cols = im2col(x, k, s, p, dilation, pad_value=-math.inf)
-    rows = xp.argmax(cols.data, axis=0)  # the first maximum of each window
+    rows = argmax(cols, axis=0)  # the first maximum of each window; an op, so compile records it
     out = reshape(take_rows(cols, rows), out_shape)
     if not return_indices:
         return out
-    return out, _flat_indices(rows, input.shape[-1], k, s, p, dilation, out_shape)
+    return out, _flat_indices(rows.data, input.shape[-1], k, s, p, dilation, out_shape)
 
 
 def _flat_indices(rows: Any, width: int, k: tuple, s: tuple, p: tuple, d: Any, out_shape: tuple):

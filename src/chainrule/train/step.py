@@ -150,9 +150,12 @@ class Interrupts:
             signal.signal(signal.SIGINT, self._previous)
 
 
-# layers whose replay by chainrule.compile was checked to give the eager weights (pooling was
-# not: it keeps its argmax outside ops); any other module keeps fit eager
-_REPLAYABLE = ("Sequential", "Linear", "Identity", "Flatten", "LayerNorm", "Conv1d", "Conv2d")
+# layers whose replay by chainrule.compile was checked to give the eager weights (see
+# tests/test_conv.py for the pooling layers); any other module keeps fit eager
+_REPLAYABLE = (
+    "Sequential", "Linear", "Identity", "Flatten", "LayerNorm", "Conv1d", "Conv2d", "MaxPool2d",
+    "AvgPool2d",
+)  # fmt: skip
 
 
 def compilable(model: Any, optimizer: Any) -> bool:
@@ -161,7 +164,7 @@ def compilable(model: Any, optimizer: Any) -> bool:
     Only when the replay is known to give the eager weights: plain
     :class:`~chainrule.optim.SGD`, and a model built only of the layers checked for it
     (``Sequential``, ``Linear``, ``Identity``, ``Flatten``, ``LayerNorm``, ``Conv1d``,
-    ``Conv2d`` and the activation modules). Buffers (BatchNorm's running statistics),
+    ``Conv2d``, ``MaxPool2d``, ``AvgPool2d`` and the activation modules). Buffers (BatchNorm's running statistics),
     random numbers (Dropout) and other layers keep the step eager.
 
     >>> from chainrule import nn, optim
