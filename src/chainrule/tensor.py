@@ -19,11 +19,12 @@ import numpy
 
 from chainrule import dtypes
 from chainrule.backend import ndarray, to_numpy, xp
+from chainrule.tensor_methods import Size, TorchMethods
 
 __all__ = ["Tensor", "as_tensor", "tensor"]
 
 
-class Tensor:
+class Tensor(TorchMethods):
     """A multi-dimensional array that records the ops applied to it, for backpropagation.
 
     Attributes
@@ -65,8 +66,10 @@ class Tensor:
         return self.data.ndim
 
     @property
-    def size(self) -> int:
-        return self.data.size
+    def size(self) -> Size:
+        """The number of elements, an int that PyTorch code can also call: ``x.size()`` is the
+        shape, ``x.size(d)`` one dim's length."""
+        return Size(self.data.size, self.data.shape)
 
     @property
     def is_leaf(self) -> bool:
@@ -266,7 +269,7 @@ class Tensor:
         return _ops.greater_equal(self, other)
 
     def __eq__(self, other: Any) -> Tensor:  # type: ignore[override]
-        return _ops.equal(self, other)
+        return _ops.eq(self, other)
 
     def __ne__(self, other: Any) -> Tensor:  # type: ignore[override]
         return _ops.not_equal(self, other)
@@ -321,41 +324,42 @@ class Tensor:
         return self
 
     # ------------------------------------------------------------------ methods mirroring ops
-    def sum(self, axis: Any = None, keepdims: bool = False) -> Tensor:
-        return _ops.sum(self, axis=axis, keepdims=keepdims)
+    # PyTorch's signatures (dim=, keepdim=, with NumPy's axis=/keepdims= as aliases): see ops.dims
+    def sum(self, *args: Any, **kwargs: Any) -> Tensor:
+        return _ops.sum(self, *args, **kwargs)
 
-    def mean(self, axis: Any = None, keepdims: bool = False) -> Tensor:
-        return _ops.mean(self, axis=axis, keepdims=keepdims)
+    def mean(self, *args: Any, **kwargs: Any) -> Tensor:
+        return _ops.mean(self, *args, **kwargs)
 
-    def prod(self, axis: Any = None, keepdims: bool = False) -> Tensor:
-        return _ops.prod(self, axis=axis, keepdims=keepdims)
+    def prod(self, *args: Any, **kwargs: Any) -> Tensor:
+        return _ops.prod(self, *args, **kwargs)
 
-    def max(self, axis: Any = None, keepdims: bool = False) -> Tensor:
-        return _ops.max(self, axis=axis, keepdims=keepdims)
+    def max(self, *args: Any, **kwargs: Any) -> Any:
+        return _ops.max(self, *args, **kwargs)
 
-    def min(self, axis: Any = None, keepdims: bool = False) -> Tensor:
-        return _ops.min(self, axis=axis, keepdims=keepdims)
+    def min(self, *args: Any, **kwargs: Any) -> Any:
+        return _ops.min(self, *args, **kwargs)
 
-    def var(self, axis: Any = None, ddof: int = 0, keepdims: bool = False) -> Tensor:
-        return _ops.var(self, axis=axis, ddof=ddof, keepdims=keepdims)
+    def var(self, *args: Any, **kwargs: Any) -> Tensor:
+        return _ops.var(self, *args, **kwargs)
 
-    def std(self, axis: Any = None, ddof: int = 0, keepdims: bool = False) -> Tensor:
-        return _ops.std(self, axis=axis, ddof=ddof, keepdims=keepdims)
+    def std(self, *args: Any, **kwargs: Any) -> Tensor:
+        return _ops.std(self, *args, **kwargs)
 
-    def logsumexp(self, axis: Any = None, keepdims: bool = False) -> Tensor:
-        return _ops.logsumexp(self, axis=axis, keepdims=keepdims)
+    def logsumexp(self, *args: Any, **kwargs: Any) -> Tensor:
+        return _ops.logsumexp(self, *args, **kwargs)
 
-    def softmax(self, axis: int = -1) -> Tensor:
-        return _ops.softmax(self, axis=axis)
+    def softmax(self, *args: Any, **kwargs: Any) -> Tensor:
+        return _ops.softmax(self, *args, **kwargs)
 
-    def log_softmax(self, axis: int = -1) -> Tensor:
-        return _ops.log_softmax(self, axis=axis)
+    def log_softmax(self, *args: Any, **kwargs: Any) -> Tensor:
+        return _ops.log_softmax(self, *args, **kwargs)
 
-    def argmax(self, axis: Any = None, keepdims: bool = False) -> Tensor:
-        return _ops.argmax(self, axis=axis, keepdims=keepdims)
+    def argmax(self, *args: Any, **kwargs: Any) -> Tensor:
+        return _ops.argmax(self, *args, **kwargs)
 
-    def argmin(self, axis: Any = None, keepdims: bool = False) -> Tensor:
-        return _ops.argmin(self, axis=axis, keepdims=keepdims)
+    def argmin(self, *args: Any, **kwargs: Any) -> Tensor:
+        return _ops.argmin(self, *args, **kwargs)
 
     def any(self) -> bool:
         return bool(self.data.any())
@@ -417,8 +421,11 @@ class Tensor:
     def flatten(self, start_dim: int = 0, end_dim: int = -1) -> Tensor:
         return _ops.flatten(self, start_dim, end_dim)
 
-    def transpose(self, *axes: Any) -> Tensor:
-        return _ops.transpose(self, _shape_arg(axes) if axes else None)
+    def transpose(self, *dims: Any) -> Tensor:
+        """``x.transpose(d0, d1)`` swaps two dims (PyTorch); one tuple, or none, permutes (NumPy)."""
+        if len(dims) == 2 and all(isinstance(d, int) for d in dims):
+            return _ops.swapaxes(self, *dims)
+        return _ops.transpose(self, _shape_arg(dims) if dims else None)
 
     def permute(self, *dims: Any) -> Tensor:
         return _ops.transpose(self, _shape_arg(dims))
@@ -426,14 +433,17 @@ class Tensor:
     def swapaxes(self, axis1: int, axis2: int) -> Tensor:
         return _ops.swapaxes(self, axis1, axis2)
 
-    def unsqueeze(self, axis: int) -> Tensor:
-        return _ops.expand_dims(self, axis)
+    def unsqueeze(self, dim: int) -> Tensor:
+        return _ops.expand_dims(self, dim)
 
     def expand_dims(self, axis: int) -> Tensor:
         return _ops.expand_dims(self, axis)
 
-    def squeeze(self, axis: Any = None) -> Tensor:
-        return _ops.squeeze(self, axis)
+    def squeeze(self, dim: Any = None, *, axis: Any = None) -> Tensor:
+        dim = axis if dim is None else dim
+        if isinstance(dim, int) and self.data.ndim and self.data.shape[dim] != 1:
+            return self  # PyTorch: squeezing a dim that is not 1 leaves the tensor as it is
+        return _ops.squeeze(self, dim)
 
     def broadcast_to(self, shape: Any) -> Tensor:
         return _ops.broadcast_to(self, tuple(shape))

@@ -35,9 +35,11 @@ from chainrule.ops import (
     softmax,
     sqrt,
     tanh,
-    var,
 )
 from chainrule.ops import softplus as _softplus
+from chainrule.ops.reductions import (
+    var,  # NumPy's signature: the biased variance normalisation uses
+)
 from chainrule.tensor import Tensor
 
 __all__ = [

@@ -8,14 +8,39 @@ import sys
 from chainrule import tensor as _tensor
 from chainrule.ops.activations import elu, gelu, leaky_relu, relu, sigmoid, softplus, tanh
 from chainrule.ops.arithmetic import add, div, matmul, mul, neg, pow, sub
-from chainrule.ops.elementwise import abs, cos, exp, expm1, log, log1p, sin, sqrt
-from chainrule.ops.indexing import getitem, index_add, unwrap_index
-from chainrule.ops.joining import cat, concatenate, split, stack
-from chainrule.ops.logprob import log_softmax, logsumexp, softmax
-from chainrule.ops.nograd import (
+
+# PyTorch's signatures and meanings (dim=/keepdim=, named tuples, unbiased var, torch.split,
+# torch.equal) over the NumPy-style primitives above, which the VJP rules keep calling
+from chainrule.ops.compare import allclose, eq, equal, ge, gt, isclose, isinf, isnan, le, lt, ne
+from chainrule.ops.cumulative import cumsum
+from chainrule.ops.dims import (
+    amax,
+    amin,
     argmax,
     argmin,
-    equal,
+    cat,
+    chunk,
+    concat,
+    concatenate,
+    log_softmax,
+    logsumexp,
+    max,
+    mean,
+    min,
+    prod,
+    softmax,
+    split,
+    stack,
+    std,
+    sum,
+    var,
+)
+from chainrule.ops.einsum import einsum
+from chainrule.ops.elementwise import abs, cos, exp, expm1, log, log1p, sin, sqrt
+from chainrule.ops.gather import gather, index_select, masked_fill, scatter, scatter_add
+from chainrule.ops.indexing import getitem, index_add, unwrap_index
+from chainrule.ops.integer import floor_divide, remainder
+from chainrule.ops.nograd import (
     greater,
     greater_equal,
     isfinite,
@@ -28,7 +53,8 @@ from chainrule.ops.nograd import (
     one_hot,
     sign,
 )
-from chainrule.ops.reductions import max, mean, min, prod, std, sum, sum_to, var
+from chainrule.ops.norms import clamp, norm
+from chainrule.ops.reductions import sum_to
 from chainrule.ops.selection import clip, maximum, minimum, where
 from chainrule.ops.shape import (
     astype,
@@ -40,9 +66,10 @@ from chainrule.ops.shape import (
     reshape,
     squeeze,
     swapaxes,
-    transpose,
     unsqueeze,
 )
+from chainrule.ops.sorting import argsort, sort, topk
+from chainrule.ops.tiling import bmm, expand, mm, repeat, t, transpose, unflatten
 
 _tensor._ops = sys.modules[__name__]  # Tensor's methods and operators dispatch to these ops
 
@@ -58,4 +85,12 @@ __all__ = [
     "reshape", "sigmoid", "sign", "sin", "softmax", "softplus", "split", "sqrt", "squeeze",
     "stack", "std", "sub", "subtract", "sum", "sum_to", "swapaxes", "tanh", "transpose",
     "true_divide", "unsqueeze", "unwrap_index", "var", "where",
+]  # fmt: skip
+
+# the PyTorch-named ops (see chainrule.ops.dims and the modules beside it)
+__all__ += [
+    "allclose", "amax", "amin", "argsort", "bmm", "chunk", "clamp", "concat", "cumsum", "einsum",
+    "eq", "expand", "floor_divide", "gather", "ge", "gt", "index_select", "isclose", "isinf",
+    "isnan", "le", "lt", "masked_fill", "mm", "ne", "norm", "remainder", "repeat", "scatter",
+    "scatter_add", "sort", "t", "topk", "unflatten",
 ]  # fmt: skip
