@@ -241,6 +241,8 @@ class BatchNorm1d(Module):
         if track_running_stats:
             self.register_buffer("running_mean", xp.zeros(num_features, dtype=dt))
             self.register_buffer("running_var", xp.ones(num_features, dtype=dt))
+            # PyTorch's counter of training batches, so state dicts have the same keys
+            self.register_buffer("num_batches_tracked", xp.zeros((), dtype=dtypes.int64))
         else:
             self.register_buffer("running_mean", None)
             self.register_buffer("running_var", None)
@@ -254,6 +256,8 @@ class BatchNorm1d(Module):
         use_batch = self.training or not self.track_running_stats
         if use_batch and x.shape[0] * (x.shape[2] if x.ndim == 3 else 1) < 2:
             raise ValueError("BatchNorm1d needs more than one value per channel in training")
+        if self.training and self.track_running_stats:
+            self._buffers["num_batches_tracked"] += 1
         return F.batch_norm(
             x,
             self.running_mean,
