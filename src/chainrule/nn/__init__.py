@@ -17,7 +17,7 @@ import itertools
 from collections.abc import Sequence
 
 from chainrule.creation import Generator
-from chainrule.nn import functional, init
+from chainrule.nn import functional, init, utils
 from chainrule.nn.activations import (
     ELU,
     GELU,
@@ -25,6 +25,7 @@ from chainrule.nn.activations import (
     LogSoftmax,
     ReLU,
     Sigmoid,
+    SiLU,
     Softmax,
     Softplus,
     Tanh,
@@ -33,6 +34,8 @@ from chainrule.nn.activations import (
     activation_names,
 )
 from chainrule.nn.config import from_config, layer_types, to_config
+from chainrule.nn.containers import ModuleDict, ModuleList, ParameterList
+from chainrule.nn.embedding import Embedding
 from chainrule.nn.layers import (
     BatchNorm1d,
     Dropout,
@@ -92,6 +95,7 @@ __all__ = [
     "BatchNorm1d",
     "CrossEntropyLoss",
     "Dropout",
+    "Embedding",
     "Flatten",
     "HuberLoss",
     "Identity",
@@ -102,10 +106,14 @@ __all__ = [
     "LogSoftmax",
     "MSELoss",
     "Module",
+    "ModuleDict",
+    "ModuleList",
     "NLLLoss",
     "Parameter",
+    "ParameterList",
     "ReLU",
     "Sequential",
+    "SiLU",
     "Sigmoid",
     "Softmax",
     "Softplus",
@@ -119,4 +127,5 @@ __all__ = [
     "layer_types",
     "mlp",
     "to_config",
+    "utils",
 ]

@@ -7,7 +7,7 @@ scikit-learn name) and 'sigmoid' mean the same thing everywhere.
 >>> nn.activation("logistic")
 Sigmoid()
 >>> nn.activation_names()
-['elu', 'gelu', 'identity', 'leaky_relu', 'log_softmax', 'logistic', 'relu', 'sigmoid', 'softmax', 'softplus', 'tanh']
+['elu', 'gelu', 'identity', 'leaky_relu', 'log_softmax', 'logistic', 'relu', 'sigmoid', 'silu', 'softmax', 'softplus', 'tanh']
 """
 
 from __future__ import annotations
@@ -27,6 +27,7 @@ __all__ = [
     "LeakyReLU",
     "LogSoftmax",
     "ReLU",
+    "SiLU",
     "Sigmoid",
     "Softmax",
     "Softplus",
@@ -65,6 +66,12 @@ class ReLU(_Elementwise):
     """max(x, 0); derivative exactly 1 where active, so gradients do not vanish with depth."""
 
     fn = staticmethod(F.relu)
+
+
+class SiLU(_Elementwise):
+    """x·σ(x) (swish): smooth, non-monotonic near 0, close to ReLU for large |x|."""
+
+    fn = staticmethod(F.silu)
 
 
 class LeakyReLU(Module):
@@ -169,6 +176,7 @@ _REGISTRY: dict[str, type[Module]] = {
     "elu": ELU,
     "gelu": GELU,
     "softplus": Softplus,
+    "silu": SiLU,
     "softmax": Softmax,
     "log_softmax": LogSoftmax,
 }

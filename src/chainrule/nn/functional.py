@@ -37,9 +37,7 @@ from chainrule.ops import (
     tanh,
 )
 from chainrule.ops import softplus as _softplus
-from chainrule.ops.reductions import (
-    var,  # NumPy's signature: the biased variance normalisation uses
-)
+from chainrule.ops.reductions import var  # NumPy's ddof=0: normalisation's biased variance
 from chainrule.tensor import Tensor
 
 __all__ = [
@@ -64,6 +62,11 @@ __all__ = [
     "softplus",
     "tanh",
 ]
+
+# PyTorch's spellings of one_hot (int64), pad (last dim first), normalize, silu, embedding
+from chainrule.nn.torch_functional import embedding, normalize, one_hot, pad, silu
+
+__all__ += ["embedding", "normalize", "one_hot", "pad", "silu"]
 
 
 @primitive

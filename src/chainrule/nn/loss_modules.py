@@ -112,11 +112,13 @@ class CrossEntropyLoss(_Loss):
         reduction: str = "mean",
         label_smoothing: float = 0.0,
         axis: int = 1,
+        ignore_index: int = -100,
     ) -> None:
         super().__init__(reduction)
         self.weight = weight
         self.label_smoothing = L.check_label_smoothing(type(self).__name__, label_smoothing)
         self.axis = axis
+        self.ignore_index = ignore_index
 
     def forward(self, input: Any, target: Any, sample_weight: Any = None) -> Tensor:
         return L.cross_entropy(
@@ -127,6 +129,7 @@ class CrossEntropyLoss(_Loss):
             label_smoothing=self.label_smoothing,
             axis=self.axis,
             sample_weight=sample_weight,
+            ignore_index=self.ignore_index,
         )
 
 
@@ -138,10 +141,18 @@ class NLLLoss(_Loss):
     [2.0]
     """
 
-    def __init__(self, weight: Any = None, *, reduction: str = "mean", axis: int = 1) -> None:
+    def __init__(
+        self,
+        weight: Any = None,
+        *,
+        reduction: str = "mean",
+        axis: int = 1,
+        ignore_index: int = -100,
+    ) -> None:
         super().__init__(reduction)
         self.weight = weight
         self.axis = axis
+        self.ignore_index = ignore_index
 
     def forward(self, input: Any, target: Any, sample_weight: Any = None) -> Tensor:
         return L.nll_loss(
@@ -151,6 +162,7 @@ class NLLLoss(_Loss):
             reduction=self.reduction,
             axis=self.axis,
             sample_weight=sample_weight,
+            ignore_index=self.ignore_index,
         )
 
 
