@@ -21,6 +21,7 @@ from typing import Any
 
 from chainrule import dtypes
 from chainrule import tensor as _tensor_module
+from chainrule._missing import missing
 from chainrule.backend import xp
 
 __all__ = ["Size", "TorchMethods"]
@@ -321,6 +322,12 @@ class TorchMethods:
         gen = generator or default_generator
         draw = gen.normal(self.data.shape, dtype=self.data.dtype)
         return self._write(draw * std + mean, "normal_()")
+
+    def __getattr__(self, name: str) -> Any:
+        # only reached when normal lookup fails: a PyTorch method chainrule does not have
+        if name.startswith("_"):
+            raise AttributeError(f"'Tensor' object has no attribute {name!r}")
+        raise missing(f"torch.Tensor.{name}")
 
     def retain_grad(self) -> None:
         raise NotImplementedError(

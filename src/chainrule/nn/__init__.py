@@ -16,6 +16,7 @@ from __future__ import annotations
 import itertools
 from collections.abc import Sequence
 
+from chainrule._missing import module_getattr as _module_getattr
 from chainrule.creation import Generator
 from chainrule.nn import functional, init, utils
 from chainrule.nn.activations import (
@@ -129,3 +130,5 @@ __all__ = [
     "to_config",
     "utils",
 ]
+
+__getattr__ = _module_getattr("torch.nn", __all__)  # other nn names: NotImplementedError

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from chainrule._missing import module_getattr
 from chainrule.autograd import RAW, primitive
 from chainrule.backend import xp
 from chainrule.creation import Generator, default_generator
@@ -213,3 +214,6 @@ def layer_norm(
     if bias is not None:
         out = out + bias
     return out
+
+
+__getattr__ = module_getattr("torch.nn.functional", __all__)  # others: NotImplementedError

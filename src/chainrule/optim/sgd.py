@@ -132,7 +132,7 @@ class SGD(Optimizer):
         g = self._l2_grad(p, grad, group)
         momentum = group["momentum"]
         if momentum:
-            buf = state["momentum_buffer"]
+            buf = state.get("momentum_buffer")  # None too where momentum was turned on later
             if buf is None:
                 buf = state["momentum_buffer"] = xp.array(g, dtype=p.dtype, copy=True)
             else:
