@@ -11,10 +11,9 @@ op (see :mod:`chainrule.autograd`), on a PyTorch-like ``Tensor``.
 tensor([0.235 , 0.1966], dtype=float32)
 """
 
-from chainrule import autograd as autograd
-
-# PyTorch's names: dtypes (torch.long ...), devices, utils.data, autograd.grad; and
+# PyTorch's names too: dtypes (torch.long ...), devices, utils.data, autograd.grad; and
 # NotImplementedError naming the PyTorch feature for any other public name (see _missing)
+from chainrule import autograd as autograd
 from chainrule import (
     backend,
     cuda,
@@ -25,7 +24,6 @@ from chainrule import (
 )
 from chainrule._missing import module_getattr as _module_getattr
 from chainrule.autograd import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
-from chainrule.checkpoint import load, save
 from chainrule.compile import compile
 from chainrule.creation import (
     Generator,
@@ -74,6 +72,7 @@ from chainrule.gradcheck import GradcheckError, gradcheck
 from chainrule.ops import *  # noqa: F403 - the op namespace is the public API
 from chainrule.ops import __all__ as _ops_all
 from chainrule.tensor import Tensor, as_tensor, tensor
+from chainrule.tensor_files import load, save  # torch.save of state dicts; else checkpoint
 
 __version__ = "0.1.0"
 
