@@ -361,11 +361,12 @@ class Tensor(TorchMethods):
     def argmin(self, *args: Any, **kwargs: Any) -> Tensor:
         return _ops.argmin(self, *args, **kwargs)
 
-    def any(self) -> bool:
-        return bool(self.data.any())
+    def any(self, *args: Any, **kwargs: Any) -> Tensor:
+        """A boolean tensor, as PyTorch's (``if x.any():`` works as with a bool)."""
+        return _ops.any(self, *args, **kwargs)
 
-    def all(self) -> bool:
-        return bool(self.data.all())
+    def all(self, *args: Any, **kwargs: Any) -> Tensor:
+        return _ops.all(self, *args, **kwargs)
 
     def exp(self) -> Tensor:
         return _ops.exp(self)

@@ -116,7 +116,7 @@ def _metadata(data: bytes, where: str) -> dict[str, str]:
     try:
         header = json.loads(data[8 : 8 + n])
     except ValueError:
-        raise ValueError(f"{where} is not a safetensors file (its header is not JSON)") from None
+        raise ValueError(f"{where} its header is not JSON") from None
     return header.get("__metadata__") or {}
 
 
@@ -133,21 +133,22 @@ def load(
 
         check_device(map_location)
     if hasattr(f, "read"):
-        data, where = f.read(), "the file object"
+        data, where = f.read(), "the file object is not a safetensors file:"
     else:
         path = Path(os.fspath(f))
         if path.is_dir() or not path.exists() or path.name == checkpoint.CONFIG_NAME:
             return checkpoint.load(f, *args, **kwargs)
-        data, where = path.read_bytes(), str(path)
+        data = path.read_bytes()
+        where = f"{path} is not a directory (a chainrule checkpoint) nor a safetensors file:"
     if data[:4] == b"PK\x03\x04" or data[:1] == b"\x80":
-        raise ValueError(f"{where} is a pickled PyTorch file; {_CONVERT}")
+        raise ValueError(f"{where} it is a pickled PyTorch file; {_CONVERT}")
     if len(data) < 8:
-        raise ValueError(f"{where} is too short to be a safetensors file ({len(data)} bytes)")
+        raise ValueError(f"{where} it is only {len(data)} bytes long")
     meta = _metadata(data, where)
     try:
         tensors = checkpoint._safetensors().load(data)
     except Exception as exc:  # safetensors raises its own error type
-        raise ValueError(f"{where} is not a readable safetensors file: {exc}") from None
+        raise ValueError(f"{where} {exc}") from None
     if _STRUCTURE in meta:
         return _decode(json.loads(meta[_STRUCTURE]), tensors)
     return {k: Tensor(v) for k, v in tensors.items()}

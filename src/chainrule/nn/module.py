@@ -65,6 +65,10 @@ class Module:
     def __setattr__(self, name: str, value: Any) -> None:
         if "_parameters" not in self.__dict__:
             raise RuntimeError(f"call super().__init__() in {type(self).__name__}.__init__ first")
+        if name in self._buffers and not isinstance(value, (Parameter, Module)):
+            # assigning to a buffer's name replaces the buffer, as in PyTorch
+            self._buffers[name] = value.data if isinstance(value, Tensor) else value
+            return
         for store in (self._parameters, self._modules, self._buffers):
             store.pop(name, None)
         if isinstance(value, Parameter):
@@ -77,9 +81,12 @@ class Module:
 
     def __getattr__(self, name: str) -> Any:
         d = self.__dict__
-        for store in ("_parameters", "_modules", "_buffers"):
+        for store in ("_parameters", "_modules"):
             if store in d and name in d[store]:
                 return d[store][name]
+        if "_buffers" in d and name in d["_buffers"]:
+            b = d["_buffers"][name]  # a Tensor sharing the buffer's memory, as PyTorch gives
+            return b if b is None else Tensor(b)
         raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
 
     def __delattr__(self, name: str) -> None:
@@ -137,9 +144,10 @@ class Module:
             yield p
 
     def named_buffers(self, prefix: str = "") -> Iterator[tuple[str, Any]]:
+        """``(name, buffer)`` pairs; each buffer a Tensor sharing its memory (None stays None)."""
         for mod_name, mod in self.named_modules(prefix):
             for name, b in mod._buffers.items():
-                yield (f"{mod_name}.{name}" if mod_name else name), b
+                yield (f"{mod_name}.{name}" if mod_name else name), b if b is None else Tensor(b)
 
     def named_children(self) -> Iterator[tuple[str, Module]]:
         yield from self._modules.items()
@@ -237,13 +245,18 @@ class Module:
         """Parameters and buffers as Tensors by dotted name, as in PyTorch (but copies, which stay
         as they are while training goes on)."""
         state: OrderedDict[str, Tensor] = OrderedDict()
-        for name, p in self.named_parameters():
-            state[name] = Tensor(p.data.copy())
-        for name, b in self.named_buffers():
-            if b is not None:
-                b = xp.asarray(b).copy()
-                # a buffer of a dtype no Tensor holds (complex) stays an array for save to refuse
-                state[name] = Tensor(b) if b.dtype.kind in "biuf" else b
+        seen: set[int] = set()
+        for mod_name, mod in self.named_modules():  # PyTorch's order: module by module
+            prefix = f"{mod_name}." if mod_name else ""
+            for name, p in mod._parameters.items():
+                if id(p) not in seen:
+                    seen.add(id(p))
+                    state[prefix + name] = Tensor(p.data.copy())
+            for name, b in mod._buffers.items():
+                if b is not None:
+                    b = xp.asarray(b).copy()
+                    # a buffer of a dtype no Tensor holds (complex) stays an array: save refuses it
+                    state[prefix + name] = Tensor(b) if b.dtype.kind in "biuf" else b
         return state
 
     def load_state_dict(

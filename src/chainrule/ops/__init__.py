@@ -11,7 +11,21 @@ from chainrule.ops.arithmetic import add, div, matmul, mul, neg, pow, sub
 
 # PyTorch's signatures and meanings (dim=/keepdim=, named tuples, unbiased var, torch.split,
 # torch.equal) over the NumPy-style primitives above, which the VJP rules keep calling
-from chainrule.ops.compare import allclose, eq, equal, ge, gt, isclose, isinf, isnan, le, lt, ne
+from chainrule.ops.compare import (
+    all,
+    allclose,
+    any,
+    eq,
+    equal,
+    ge,
+    gt,
+    isclose,
+    isinf,
+    isnan,
+    le,
+    lt,
+    ne,
+)
 from chainrule.ops.cumulative import cumsum
 from chainrule.ops.dims import (
     amax,
@@ -89,8 +103,40 @@ __all__ = [
 
 # the PyTorch-named ops (see chainrule.ops.dims and the modules beside it)
 __all__ += [
-    "allclose", "amax", "amin", "argsort", "bmm", "chunk", "clamp", "concat", "cumsum", "einsum",
-    "eq", "expand", "floor_divide", "gather", "ge", "gt", "index_select", "isclose", "isinf",
-    "isnan", "le", "lt", "masked_fill", "mm", "ne", "norm", "remainder", "repeat", "scatter",
-    "scatter_add", "sort", "t", "topk", "unflatten",
+    "all",
+    "allclose",
+    "amax",
+    "amin",
+    "any",
+    "argsort",
+    "bmm",
+    "chunk",
+    "clamp",
+    "concat",
+    "cumsum",
+    "einsum",
+    "eq",
+    "expand",
+    "floor_divide",
+    "gather",
+    "ge",
+    "gt",
+    "index_select",
+    "isclose",
+    "isinf",
+    "isnan",
+    "le",
+    "lt",
+    "masked_fill",
+    "mm",
+    "ne",
+    "norm",
+    "remainder",
+    "repeat",
+    "scatter",
+    "scatter_add",
+    "sort",
+    "t",
+    "topk",
+    "unflatten",
 ]  # fmt: skip

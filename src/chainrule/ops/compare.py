@@ -17,7 +17,21 @@ from chainrule.backend import xp
 from chainrule.ops import nograd
 from chainrule.tensor import Tensor
 
-__all__ = ["allclose", "eq", "equal", "ge", "gt", "isclose", "isinf", "isnan", "le", "lt", "ne"]
+__all__ = [
+    "all",
+    "allclose",
+    "any",
+    "eq",
+    "equal",
+    "ge",
+    "gt",
+    "isclose",
+    "isinf",
+    "isnan",
+    "le",
+    "lt",
+    "ne",
+]
 
 eq = nograd.equal
 ne = nograd.not_equal
@@ -81,3 +95,33 @@ def allclose(
     True
     """
     return bool(xp.all(isclose(input, other, rtol, atol, equal_nan).data))
+
+
+@nondifferentiable
+def _any(x, axis=None, keepdims=False):
+    return xp.any(x, axis=axis, keepdims=keepdims)
+
+
+@nondifferentiable
+def _all(x, axis=None, keepdims=False):
+    return xp.all(x, axis=axis, keepdims=keepdims)
+
+
+def any(input: Any, dim: Any = None, keepdim: bool = False) -> Tensor:
+    """Whether any element (along ``dim``) is true, as a boolean tensor.
+
+    >>> import chainrule as cr
+    >>> cr.any(cr.tensor([[0, 1], [0, 0]]), dim=1).tolist()
+    [True, False]
+    """
+    return _any(input, axis=dim, keepdims=keepdim)
+
+
+def all(input: Any, dim: Any = None, keepdim: bool = False) -> Tensor:
+    """Whether every element (along ``dim``) is true, as a boolean tensor.
+
+    >>> import chainrule as cr
+    >>> bool(cr.all(cr.tensor([1.0, 2.0]) > 0))
+    True
+    """
+    return _all(input, axis=dim, keepdims=keepdim)
