@@ -18,6 +18,7 @@ from chainrule import (
     backend,
     cuda,
     nn,
+    onnx,
     optim,
     train,
     utils,
@@ -122,7 +123,7 @@ __all__ = [
     "zeros",
     "zeros_like",
     *_ops_all,
-    "autograd", "bool", "cuda", "device", "double", "empty", "eye", "float", "from_numpy",
+    "autograd", "bool", "cuda", "onnx", "device", "double", "empty", "eye", "float", "from_numpy",
     "half", "int", "int8", "int16", "linspace", "long", "randint", "randperm", "uint8", "utils",
 ]  # fmt: skip
 

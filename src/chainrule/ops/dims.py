@@ -58,6 +58,8 @@ def sum(
     >>> cr.sum(cr.ones((2, 3)), dim=1).tolist()
     [3.0, 3.0]
     """
+    if dim is None and axis is None and dtype is None and not (keepdim or keepdims):
+        return reductions.sum(input)  # the common full sum: no argument handling
     if dtype is not None:
         input = input.astype(dtype)
     return reductions.sum(input, axis=resolve_dim(dim, axis, "sum"), keepdims=keepdim or keepdims)
@@ -73,6 +75,8 @@ def mean(
     >>> cr.mean(cr.tensor([[1.0, 3.0]]), dim=-1, keepdim=True).tolist()
     [[2.0]]
     """
+    if dim is None and axis is None and dtype is None and not (keepdim or keepdims):
+        return reductions.mean(input)  # the common full mean (a loss): no argument handling
     if dtype is not None:
         input = input.astype(dtype)
     d = resolve_dim(dim, axis, "mean")
