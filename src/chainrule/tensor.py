@@ -441,10 +441,7 @@ class Tensor(TorchMethods):
         return _ops.expand_dims(self, axis)
 
     def squeeze(self, dim: Any = None, *, axis: Any = None) -> Tensor:
-        dim = axis if dim is None else dim
-        if isinstance(dim, int) and self.data.ndim and self.data.shape[dim] != 1:
-            return self  # PyTorch: squeezing a dim that is not 1 leaves the tensor as it is
-        return _ops.squeeze(self, dim)
+        return _ops.squeeze(self, dim, axis=axis)  # a dim that is not 1 stays, as in PyTorch
 
     def broadcast_to(self, shape: Any) -> Tensor:
         return _ops.broadcast_to(self, tuple(shape))

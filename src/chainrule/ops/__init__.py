@@ -44,9 +44,11 @@ from chainrule.ops.dims import (
     prod,
     softmax,
     split,
+    squeeze,
     stack,
     std,
     sum,
+    unsqueeze,
     var,
 )
 from chainrule.ops.einsum import einsum
@@ -78,9 +80,7 @@ from chainrule.ops.shape import (
     pad,
     permute,
     reshape,
-    squeeze,
     swapaxes,
-    unsqueeze,
 )
 from chainrule.ops.sorting import argsort, sort, topk
 from chainrule.ops.tiling import bmm, expand, mm, repeat, t, transpose, unflatten

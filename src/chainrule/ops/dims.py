@@ -24,14 +24,15 @@ from collections import namedtuple
 from collections.abc import Sequence
 from typing import Any
 
-from chainrule.ops import joining, logprob, nograd, reductions, selection
+from chainrule.ops import joining, logprob, nograd, reductions, selection, shape
 from chainrule.ops.gather import gather
 from chainrule.ops.indexing import getitem
 from chainrule.tensor import Tensor
 
 __all__ = [
     "amax", "amin", "argmax", "argmin", "cat", "chunk", "concatenate", "log_softmax",
-    "logsumexp", "max", "mean", "min", "prod", "softmax", "split", "stack", "std", "sum", "var",
+    "logsumexp", "max", "mean", "min", "prod", "softmax", "split", "squeeze", "stack", "std", "sum",
+    "unsqueeze", "var",
 ]  # fmt: skip
 
 # PyTorch's torch.return_types.max / .min
@@ -363,3 +364,29 @@ def chunk(input: Any, chunks: int, dim: int = 0) -> tuple[Tensor, ...]:
         raise ValueError(f"chunk: chunks must be positive, got {chunks}")
     n = input.shape[dim]
     return split(input, builtins.max(math.ceil(n / chunks), 1), dim)
+
+
+def unsqueeze(input: Any, dim: Any = None, *, axis: Any = None) -> Tensor:
+    """A new dim of size 1 at ``dim``.
+
+    >>> import chainrule as cr
+    >>> cr.unsqueeze(cr.zeros(3), dim=0).shape
+    (1, 3)
+    """
+    return shape.expand_dims(input, resolve_dim(dim, axis, "unsqueeze"))
+
+
+def squeeze(input: Any, dim: Any = None, *, axis: Any = None) -> Tensor:
+    """Drop dims of size 1 (all of them, or ``dim``; a ``dim`` whose size is not 1 stays, as in
+    PyTorch).
+
+    >>> import chainrule as cr
+    >>> cr.squeeze(cr.zeros((1, 3)), dim=1).shape, cr.squeeze(cr.zeros((1, 3))).shape
+    ((1, 3), (3,))
+    """
+    d = resolve_dim(dim, axis, "squeeze")
+    if isinstance(d, int) and input.ndim and input.shape[d] != 1:
+        return input
+    if isinstance(d, tuple):
+        d = tuple(i for i in d if input.shape[i] == 1)
+    return shape.squeeze(input, d)
