@@ -31,6 +31,11 @@ CASES = {
         lambda T, t: T.index_select(t, 1, T.tensor([3, 0, 3])),
         [X],
     ),
+    "index_add": (
+        lambda t, s: cr.index_add(t, 0, cr.tensor([1, 2, 1]), s, alpha=2.0),
+        lambda T, t, s: T.index_add(t, 0, T.tensor([1, 2, 1]), s, alpha=2.0),
+        [X, RNG.normal(size=(3, 4))],
+    ),
     "masked_fill": (lambda t: cr.masked_fill(t, t > 0.3, -2.0), lambda T, t: t.masked_fill(t > 0.3, -2.0), [X]),
     "sort": (lambda t: cr.sort(t, dim=0).values, lambda T, t: T.sort(t, dim=0).values, [X]),
     "topk": (lambda t: cr.topk(t, 2, dim=1).values, lambda T, t: T.topk(t, 2, dim=1).values, [X]),

@@ -216,6 +216,9 @@ class TorchMethods:
     def index_select(self, dim: int, index: Any) -> Any:
         return _ops().index_select(self, dim, index)
 
+    def index_add(self, dim: int, index: Any, source: Any, *, alpha: float = 1) -> Any:
+        return _ops().index_add(self, dim, index, source, alpha=alpha)
+
     def masked_fill(self, mask: Any, value: Any) -> Any:
         return _ops().masked_fill(self, mask, value)
 

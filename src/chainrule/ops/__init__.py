@@ -53,8 +53,8 @@ from chainrule.ops.dims import (
 )
 from chainrule.ops.einsum import einsum
 from chainrule.ops.elementwise import abs, cos, exp, expm1, log, log1p, sin, sqrt
-from chainrule.ops.gather import gather, index_select, masked_fill, scatter, scatter_add
-from chainrule.ops.indexing import getitem, index_add, unwrap_index
+from chainrule.ops.gather import gather, index_add, index_select, masked_fill, scatter, scatter_add
+from chainrule.ops.indexing import getitem, unwrap_index
 from chainrule.ops.integer import floor_divide, remainder
 from chainrule.ops.nograd import (
     greater,

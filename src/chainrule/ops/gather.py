@@ -26,7 +26,7 @@ from chainrule.ops.indexing import getitem
 from chainrule.ops.selection import where
 from chainrule.tensor import Tensor
 
-__all__ = ["gather", "index_select", "masked_fill", "scatter", "scatter_add"]
+__all__ = ["gather", "index_add", "index_select", "masked_fill", "scatter", "scatter_add"]
 
 
 def _full_index(index: Any, dim: int) -> tuple:
@@ -169,3 +169,32 @@ def masked_fill(input: Any, mask: Any, value: Any) -> Tensor:
     else:
         value = xp.asarray(value, dtype=input.dtype)
     return where(m, value, input)
+
+
+def index_add(input: Any, dim: int, index: Any, source: Any, *, alpha: float = 1) -> Tensor:
+    """``input`` plus the slices of ``source`` (times ``alpha``) added along ``dim`` at the 1-D
+    ``index`` (repeated indices add up), as PyTorch's ``index_add``.
+
+    >>> import chainrule as cr
+    >>> cr.index_add(cr.zeros((3, 2)), 0, cr.tensor([0, 0]), cr.ones((2, 2))).tolist()
+    [[2.0, 2.0], [0.0, 0.0], [0.0, 0.0]]
+    """
+    idx = index.data if isinstance(index, Tensor) else xp.asarray(index)
+    if idx.ndim != 1 or idx.dtype.kind not in "iu":
+        raise ValueError(
+            f"index_add: index must be 1-D integers, got shape {idx.shape}, {idx.dtype}"
+        )
+    d = dim % input.ndim
+    if source.shape[d] != idx.shape[0]:
+        raise ValueError(
+            f"index_add: source has {source.shape[d]} slices along dim {dim} but index has "
+            f"{idx.shape[0]}"
+        )
+    full = xp.broadcast_to(
+        idx.reshape([-1 if i == d else 1 for i in range(source.ndim)]), source.shape
+    )
+    if idx.size and (int(idx.max()) >= input.shape[d] or int(idx.min()) < -input.shape[d]):
+        raise IndexError(
+            f"index_add: an index is out of range for dim {dim} of size {input.shape[d]}"
+        )
+    return input + put_add(source * alpha if alpha != 1 else source, d, full, tuple(input.shape))
