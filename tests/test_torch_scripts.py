@@ -17,7 +17,9 @@ import pytest
 
 pytest.importorskip("torch")
 
-SCRIPTS = sorted((Path(__file__).parent / "torch_scripts").glob("*.py"))
+SCRIPTS = sorted(
+    p for p in (Path(__file__).parent / "torch_scripts").glob("*.py") if p.name != "conftest.py"
+)
 _IMPORT = re.compile(r"^(?P<indent>[ \t]*)(?P<kw>import|from)[ \t]+torch\b(?P<rest>[^\n]*)$", re.M)
 _TOKEN = re.compile(r"True|False|nan|-?inf|-?\d+(?:\.\d*)?(?:[eE][-+]?\d+)?")
 _NOISE = re.compile(r"dtype=[\w.]+|grad_fn=<\w+>|requires_grad=True|device='?\w+'?|torch\.\w+")

@@ -12,11 +12,13 @@ Randomness always comes from a :class:`Generator`, so every run can be repeated 
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 from chainrule import dtypes
 from chainrule.backend import default_rng, xp
 from chainrule.tensor import Tensor, _shape_arg
+from chainrule.tensor_methods import check_device
 
 __all__ = [
     "Generator",
@@ -260,3 +262,21 @@ def from_numpy(array: Any) -> Tensor:
     ([5.0, 0.0], dtype('float64'))
     """
     return Tensor(array)
+
+
+def _on_cpu(fn: Any) -> Any:
+    """Let a factory take PyTorch's ``device=`` (the CPU only; others raise NotImplementedError)."""
+
+    @functools.wraps(fn)
+    def wrapper(*args: Any, device: Any = None, **kwargs: Any) -> Any:
+        if device is not None:
+            check_device(device)
+        return fn(*args, **kwargs)
+
+    return wrapper
+
+
+(zeros, ones, full, arange, rand, randn, zeros_like, ones_like, full_like, rand_like, randn_like,
+ randint, randperm, linspace, eye, empty) = map(_on_cpu, (
+    zeros, ones, full, arange, rand, randn, zeros_like, ones_like, full_like, rand_like, randn_like,
+    randint, randperm, linspace, eye, empty))  # fmt: skip

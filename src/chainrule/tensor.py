@@ -487,7 +487,7 @@ def _to_array(data: Any, dtype: Any, copy: bool = False) -> Any:
     return arr
 
 
-def tensor(data: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
+def tensor(data: Any, dtype: Any = None, requires_grad: bool = False, device: Any = None) -> Tensor:
     """A new tensor holding a copy of ``data``.
 
     Python floats become the default dtype (float32); integers stay int64; a NumPy array keeps
@@ -499,6 +499,10 @@ def tensor(data: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
     >>> cr.tensor([0.5, 1.5], requires_grad=True)
     tensor([0.5, 1.5], dtype=float32, requires_grad=True)
     """
+    if device is not None:  # PyTorch's device=: the CPU only
+        from chainrule.tensor_methods import check_device
+
+        check_device(device)
     return Tensor(_to_array(data, dtype, copy=True), requires_grad=requires_grad)
 
 
