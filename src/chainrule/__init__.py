@@ -75,6 +75,8 @@ from chainrule.ops import __all__ as _ops_all
 from chainrule.tensor import Tensor, as_tensor, tensor
 from chainrule.tensor_files import load, save  # torch.save of state dicts; else checkpoint
 
+inference_mode = no_grad  # PyTorch's faster no_grad; here the same thing
+
 __version__ = "0.1.0"
 
 __all__ = [
@@ -123,7 +125,7 @@ __all__ = [
     "zeros",
     "zeros_like",
     *_ops_all,
-    "autograd", "bool", "cuda", "onnx", "device", "double", "empty", "eye", "float", "from_numpy",
+    "autograd", "bool", "cuda", "inference_mode", "onnx", "device", "double", "empty", "eye", "float", "from_numpy",
     "half", "int", "int8", "int16", "linspace", "long", "randint", "randperm", "uint8", "utils",
 ]  # fmt: skip
 

@@ -228,6 +228,51 @@ class TorchMethods:
     def bmm(self, other: Any) -> Any:
         return _ops().bmm(self, other)
 
+    def add(self, other: Any, *, alpha: float = 1) -> Any:
+        return self + (other if alpha == 1 else other * alpha)
+
+    def sub(self, other: Any, *, alpha: float = 1) -> Any:
+        return self - (other if alpha == 1 else other * alpha)
+
+    def mul(self, other: Any) -> Any:
+        return self * other
+
+    def div(self, other: Any) -> Any:
+        return self / other
+
+    def floor(self) -> Any:
+        return _ops().floor(self)
+
+    def ceil(self) -> Any:
+        return _ops().ceil(self)
+
+    def round(self, decimals: int = 0) -> Any:
+        return _ops().round(self, decimals=decimals)
+
+    def reciprocal(self) -> Any:
+        return 1.0 / self
+
+    def rsqrt(self) -> Any:
+        return 1.0 / self.sqrt()
+
+    def new_zeros(self, *size: Any, dtype: Any = None) -> Any:
+        from chainrule.creation import zeros
+
+        return zeros(*size, dtype=dtype or self.data.dtype)
+
+    def new_ones(self, *size: Any, dtype: Any = None) -> Any:
+        from chainrule.creation import ones
+
+        return ones(*size, dtype=dtype or self.data.dtype)
+
+    def new_full(self, size: Any, fill_value: Any, *, dtype: Any = None) -> Any:
+        from chainrule.creation import full
+
+        return full(size, fill_value, dtype=dtype or self.data.dtype)
+
+    def new_tensor(self, data: Any, dtype: Any = None) -> Any:
+        return _tensor_module.tensor(data, dtype=dtype or self.data.dtype)
+
     def square(self) -> Any:
         return self * self
 

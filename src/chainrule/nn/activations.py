@@ -43,6 +43,9 @@ class _Elementwise(Module):
 
     fn: Callable[[Tensor], Tensor]
 
+    def __init__(self, inplace: bool = False) -> None:
+        super().__init__()  # ``inplace`` is accepted for PyTorch code; the result is a new tensor
+
     def forward(self, x: Tensor) -> Tensor:
         return type(self).fn(x)
 
@@ -77,7 +80,7 @@ class SiLU(_Elementwise):
 class LeakyReLU(Module):
     """x for x > 0, else ``negative_slope * x``."""
 
-    def __init__(self, negative_slope: float = 0.01) -> None:
+    def __init__(self, negative_slope: float = 0.01, inplace: bool = False) -> None:
         super().__init__()
         self.negative_slope = negative_slope
 
@@ -94,7 +97,7 @@ class LeakyReLU(Module):
 class ELU(Module):
     """x for x > 0, else ``alpha * (e^x - 1)``."""
 
-    def __init__(self, alpha: float = 1.0) -> None:
+    def __init__(self, alpha: float = 1.0, inplace: bool = False) -> None:
         super().__init__()
         self.alpha = alpha
 

@@ -181,7 +181,9 @@ class Flatten(Module):
 class Dropout(Module):
     """Randomly zero a fraction ``p`` of activations in training (identity in eval mode)."""
 
-    def __init__(self, p: float = 0.5, generator: Generator | None = None) -> None:
+    def __init__(
+        self, p: float = 0.5, inplace: bool = False, generator: Generator | None = None
+    ) -> None:  # ``inplace`` is accepted for PyTorch code; the result is a new tensor
         super().__init__()
         if not 0.0 <= p < 1.0:
             raise ValueError(f"dropout probability must be in [0, 1), got {p}")

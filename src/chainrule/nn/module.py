@@ -190,10 +190,11 @@ class Module:
         """Evaluation mode: Dropout is the identity, BatchNorm uses running statistics."""
         return self.train(False)
 
-    def zero_grad(self) -> None:
-        """Forget accumulated gradients (``.grad = None`` on every parameter)."""
+    def zero_grad(self, set_to_none: bool = True) -> None:
+        """Forget accumulated gradients: ``.grad = None`` on every parameter (or, with
+        ``set_to_none=False``, new zero tensors)."""
         for p in self.parameters():
-            p.grad = None
+            p.grad = None if set_to_none or p.grad is None else Tensor(xp.zeros_like(p.grad.data))
 
     def requires_grad_(self, requires_grad: bool = True) -> Module:
         for p in self.parameters():

@@ -55,7 +55,7 @@ from chainrule.ops.einsum import einsum
 from chainrule.ops.elementwise import abs, cos, exp, expm1, log, log1p, sin, sqrt
 from chainrule.ops.gather import gather, index_add, index_select, masked_fill, scatter, scatter_add
 from chainrule.ops.indexing import getitem, unwrap_index
-from chainrule.ops.integer import floor_divide, remainder
+from chainrule.ops.integer import ceil, floor, floor_divide, remainder, round
 from chainrule.ops.nograd import (
     greater,
     greater_equal,
@@ -110,6 +110,7 @@ __all__ += [
     "any",
     "argsort",
     "bmm",
+    "ceil",
     "chunk",
     "clamp",
     "concat",
@@ -117,6 +118,7 @@ __all__ += [
     "einsum",
     "eq",
     "expand",
+    "floor",
     "floor_divide",
     "gather",
     "ge",
@@ -133,6 +135,7 @@ __all__ += [
     "norm",
     "remainder",
     "repeat",
+    "round",
     "scatter",
     "scatter_add",
     "sort",

@@ -15,7 +15,7 @@ from chainrule.autograd import nondifferentiable, primitive
 from chainrule.backend import xp
 from chainrule.dtypes import promote_result
 
-__all__ = ["floor_divide", "remainder"]
+__all__ = ["ceil", "floor", "floor_divide", "remainder", "round"]
 
 
 @nondifferentiable
@@ -34,3 +34,21 @@ remainder.defvjp(
     lambda F, g, out, a, b: g,
     lambda F, g, out, a, b: -g * F.floor_divide(a, b),
 )
+
+
+@nondifferentiable
+def floor(x):
+    """Elementwise ⌊x⌋ (piecewise constant: no gradient)."""
+    return xp.floor(x)
+
+
+@nondifferentiable
+def ceil(x):
+    """Elementwise ⌈x⌉ (piecewise constant: no gradient)."""
+    return xp.ceil(x)
+
+
+@nondifferentiable
+def round(x, decimals=0):
+    """Elementwise rounding, halves to even as PyTorch (piecewise constant: no gradient)."""
+    return xp.round(x, decimals)
