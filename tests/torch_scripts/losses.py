@@ -27,3 +27,4 @@ print(round(nn.MSELoss(reduction="sum")(a, b).item(), 5), round(nn.L1Loss()(a, b
 zz = z.clone().requires_grad_(True)
 F.cross_entropy(zz, y).backward()
 print(np.round(zz.grad.numpy()[3], 6).tolist(), np.round(zz.grad.numpy()[0], 5).tolist())
+print(round(nn.SmoothL1Loss(beta=0.5)(a, b).item(), 6), round(F.smooth_l1_loss(a, b).item(), 6))

@@ -15,10 +15,10 @@ with torch.no_grad():
     model[0].bias.fill_(0.3)
 loss_fn = torch.nn.MSELoss(reduction="sum")
 learning_rate = 1e-6
-for t in range(500):
+for t in range(200):
     y_pred = model(xx)
     loss = loss_fn(y_pred, y)
-    if t % 100 == 99:
+    if t % 50 == 49:
         print(t, f"{loss.item():.6g}")
     model.zero_grad()
     loss.backward()

@@ -54,6 +54,7 @@ from chainrule.nn.loss_modules import (
     L1Loss,
     MSELoss,
     NLLLoss,
+    SmoothL1Loss,
 )
 from chainrule.nn.module import Module
 from chainrule.nn.parameter import Parameter
@@ -116,6 +117,7 @@ __all__ = [
     "Sequential",
     "SiLU",
     "Sigmoid",
+    "SmoothL1Loss",
     "Softmax",
     "Softplus",
     "Tanh",

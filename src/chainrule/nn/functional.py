@@ -65,9 +65,16 @@ __all__ = [
 ]
 
 # PyTorch's spellings of one_hot (int64), pad (last dim first), normalize, silu, embedding
-from chainrule.nn.torch_functional import embedding, normalize, one_hot, pad, silu
+from chainrule.nn.torch_functional import (
+    embedding,
+    normalize,
+    one_hot,
+    pad,
+    silu,
+    smooth_l1_loss,
+)
 
-__all__ += ["embedding", "normalize", "one_hot", "pad", "silu"]
+__all__ += ["embedding", "normalize", "one_hot", "pad", "silu", "smooth_l1_loss"]
 
 
 @primitive

@@ -25,6 +25,7 @@ __all__ = [
     "L1Loss",
     "MSELoss",
     "NLLLoss",
+    "SmoothL1Loss",
 ]
 
 
@@ -216,3 +217,23 @@ class HuberLoss(_Loss):
             delta=self.delta,
             sample_weight=sample_weight,
         )
+
+
+class SmoothL1Loss(_Loss):
+    """PyTorch's smooth L1 loss: :func:`~chainrule.nn.functional.smooth_l1_loss`.
+
+    >>> import chainrule as cr
+    >>> SmoothL1Loss()(cr.tensor([3.0]), cr.zeros(1)).item()   # 3 - ½
+    2.5
+    """
+
+    def __init__(self, *, reduction: str = "mean", beta: float = 1.0) -> None:
+        super().__init__(reduction)
+        self.beta = L.check_delta(type(self).__name__, beta)
+
+    def forward(self, input: Any, target: Any, sample_weight: Any = None) -> Tensor:
+        # the Huber loss divided by beta (see smooth_l1_loss)
+        loss = L.huber_loss(
+            input, target, reduction=self.reduction, delta=self.beta, sample_weight=sample_weight
+        )
+        return loss / self.beta

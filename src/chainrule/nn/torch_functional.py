@@ -17,7 +17,7 @@ from chainrule import dtypes, ops
 from chainrule.ops.norms import norm
 from chainrule.tensor import Tensor
 
-__all__ = ["embedding", "normalize", "one_hot", "pad", "silu"]
+__all__ = ["embedding", "normalize", "one_hot", "pad", "silu", "smooth_l1_loss"]
 
 
 def one_hot(tensor: Any, num_classes: int = -1) -> Tensor:
@@ -95,3 +95,16 @@ def embedding(input: Any, weight: Any, padding_idx: int | None = None) -> Tensor
     if padding_idx is not None:  # the padding row gets no gradient
         out = ops.where((idx == padding_idx)[..., None], out.detach(), out)
     return out
+
+
+def smooth_l1_loss(input: Any, target: Any, reduction: str = "mean", beta: float = 1.0) -> Tensor:
+    """PyTorch's smooth L1: ½d²/β where |d| < β, else |d| − ½β; the Huber loss divided by β.
+
+    >>> import chainrule as cr
+    >>> from chainrule.nn import functional as F
+    >>> F.smooth_l1_loss(cr.tensor([0.5, 3.0]), cr.zeros(2), reduction="none", beta=2.0).tolist()
+    [0.0625, 2.0]
+    """
+    from chainrule.nn.losses import huber_loss
+
+    return huber_loss(input, target, reduction=reduction, delta=beta) / beta
