@@ -358,3 +358,15 @@ def test_compiled_cnn_step_gives_the_eager_weights():
         weights.append([p.numpy().copy() for p in model.parameters()])
     for eager, replayed in zip(*weights):
         np.testing.assert_array_equal(eager, replayed)
+
+
+def test_loading_a_cnn_draws_no_random_numbers(tmp_path):
+    """Conv layers are built without drawing weights while a checkpoint loads (as Linear is)."""
+    pytest.importorskip("safetensors")
+    path = cr.save(_lenet(0), tmp_path / "cnn")
+    cr.manual_seed(3)
+    expected = cr.randn(4).numpy()
+    cr.manual_seed(3)
+    loaded = cr.load(path)
+    np.testing.assert_array_equal(cr.randn(4).numpy(), expected)
+    np.testing.assert_array_equal(loaded[0].weight.numpy(), _lenet(0)[0].weight.numpy())

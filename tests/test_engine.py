@@ -691,7 +691,7 @@ def test_method_wrappers_match_numpy():
     np.testing.assert_allclose(t.mean(axis=0).numpy(), data.mean(axis=0))
     np.testing.assert_allclose(t.var(ddof=1).numpy(), data.var(ddof=1))
     np.testing.assert_allclose(
-        t.std(axis=1, keepdims=True).numpy(), data.std(axis=1, keepdims=True)
+        t.std(axis=1, keepdims=True).numpy(), data.std(axis=1, keepdims=True, ddof=1)
     )
     np.testing.assert_allclose(t.logsumexp(axis=1).numpy(), np.log(np.exp(data).sum(axis=1)))
     assert t.argmax().item() == 5 and t.argmin(axis=1).tolist() == [0, 0]

@@ -68,11 +68,11 @@ class CR:
 
     @staticmethod
     def max(x, axis=None, keepdims=False):
-        return cr.max(x, axis=axis, keepdims=keepdims)
+        return cr.amax(x, dim=axis, keepdim=keepdims)
 
     @staticmethod
     def min(x, axis=None, keepdims=False):
-        return cr.min(x, axis=axis, keepdims=keepdims)
+        return cr.amin(x, dim=axis, keepdim=keepdims)
 
     @staticmethod
     def var(x, axis=None, ddof=0, keepdims=False):

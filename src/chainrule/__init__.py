@@ -11,46 +11,71 @@ op (see :mod:`chainrule.autograd`), on a PyTorch-like ``Tensor``.
 tensor([0.235 , 0.1966], dtype=float32)
 """
 
+# PyTorch's names too: dtypes (torch.long ...), devices, utils.data, autograd.grad; and
+# NotImplementedError naming the PyTorch feature for any other public name (see _missing)
+from chainrule import autograd as autograd
 from chainrule import (
     backend,
+    cuda,
     nn,
+    onnx,
     optim,
     train,
+    utils,
 )
+from chainrule._missing import module_getattr as _module_getattr
 from chainrule.autograd import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
-from chainrule.checkpoint import load, save
 from chainrule.compile import compile
 from chainrule.creation import (
     Generator,
     arange,
+    empty,
+    eye,
+    from_numpy,
     full,
     full_like,
+    linspace,
     manual_seed,
     ones,
     ones_like,
     rand,
     rand_like,
+    randint,
     randn,
     randn_like,
+    randperm,
     zeros,
     zeros_like,
 )
+from chainrule.device import device
 from chainrule.dtypes import (
+    bool,
     bool_,
     default_dtype,
+    double,
     float16,
     float32,
     float64,
     get_default_dtype,
+    half,
+    int,
+    int8,
+    int16,
     int32,
     int64,
+    long,
     set_default_dtype,
+    uint8,
 )
+from chainrule.dtypes import float as float
 from chainrule.functional import grad, hessian, jacobian, jvp, value_and_grad, vjp
 from chainrule.gradcheck import GradcheckError, gradcheck
 from chainrule.ops import *  # noqa: F403 - the op namespace is the public API
 from chainrule.ops import __all__ as _ops_all
 from chainrule.tensor import Tensor, as_tensor, tensor
+from chainrule.tensor_files import load, save  # torch.save of state dicts; else checkpoint
+
+inference_mode = no_grad  # PyTorch's faster no_grad; here the same thing
 
 __version__ = "0.1.0"
 
@@ -100,4 +125,8 @@ __all__ = [
     "zeros",
     "zeros_like",
     *_ops_all,
-]
+    "autograd", "bool", "cuda", "inference_mode", "onnx", "device", "double", "empty", "eye", "float", "from_numpy",
+    "half", "int", "int8", "int16", "linspace", "long", "randint", "randperm", "uint8", "utils",
+]  # fmt: skip
+
+__getattr__ = _module_getattr("torch", __all__)

@@ -466,3 +466,15 @@ def _grad_mode(enabled: bool) -> Iterator[None]:
         yield
     finally:
         _mode.enabled = previous
+
+
+# PyTorch's torch.autograd.grad and torch.autograd.functional (jacobian, hessian with the inputs
+# as arguments) live in their own modules; naming the second as this module's ``functional``
+# submodule lets ``from chainrule.autograd.functional import jacobian`` work.
+import sys as _sys  # noqa: E402
+
+from chainrule import autograd_functional as functional  # noqa: E402
+from chainrule.autograd_api import grad  # noqa: E402
+
+_sys.modules[__name__ + ".functional"] = functional
+__all__ += ["functional", "grad"]

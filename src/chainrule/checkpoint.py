@@ -147,7 +147,8 @@ def save(
     tensors: dict[str, numpy.ndarray] = {}
     table: dict[str, dict[str, Any]] = {}
     for name, arr in model.state_dict().items():
-        tensors[name] = numpy.ascontiguousarray(to_numpy(arr))
+        # reshape: ascontiguousarray turns a 0-d buffer (num_batches_tracked) into shape (1,)
+        tensors[name] = numpy.ascontiguousarray(to_numpy(arr)).reshape(arr.shape)
         table[name] = _spec(tensors[name])
     opt_cfg = None
     if optimizer is not None:

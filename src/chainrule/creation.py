@@ -12,25 +12,33 @@ Randomness always comes from a :class:`Generator`, so every run can be repeated 
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 from chainrule import dtypes
 from chainrule.backend import default_rng, xp
 from chainrule.tensor import Tensor, _shape_arg
+from chainrule.tensor_methods import check_device
 
 __all__ = [
     "Generator",
     "arange",
     "default_generator",
+    "empty",
+    "eye",
+    "from_numpy",
     "full",
     "full_like",
+    "linspace",
     "manual_seed",
     "ones",
     "ones_like",
     "rand",
     "rand_like",
+    "randint",
     "randn",
     "randn_like",
+    "randperm",
     "zeros",
     "zeros_like",
 ]
@@ -176,3 +184,99 @@ def rand_like(t: Tensor, generator: Generator | None = None, dtype: Any = None) 
 def randn_like(t: Tensor, generator: Generator | None = None, dtype: Any = None) -> Tensor:
     """Normal samples in ``t``'s shape and dtype."""
     return randn(t.shape, generator=generator, dtype=_like_dtype(t, dtype))
+
+
+# ----------------------------------------------------------------------------- PyTorch's other factories
+def randint(
+    low: int, high: int | None = None, size: Any = None, *, generator: Generator | None = None,
+    dtype: Any = None,
+) -> Tensor:  # fmt: skip
+    """Integers drawn uniformly from [low, high) (``randint(high, size)`` starts at 0), int64.
+
+    >>> import chainrule as cr
+    >>> x = cr.randint(0, 3, (4,), generator=cr.Generator(0))
+    >>> x.dtype, bool(((x >= 0) & (x < 3)).all())
+    (dtype('int64'), True)
+    """
+    if size is None:  # randint(high, size)
+        low, high, size = 0, low, high
+    elif high is None:
+        low, high = 0, low
+    shape = (size,) if isinstance(size, int) else tuple(size)
+    out = (generator or default_generator).integers(low, high, shape)
+    return Tensor(out if dtype is None else out.astype(dtypes.as_dtype(dtype)))
+
+
+def randperm(n: int, *, generator: Generator | None = None, dtype: Any = None) -> Tensor:
+    """A random permutation of 0..n-1 (int64).
+
+    >>> import chainrule as cr
+    >>> sorted(cr.randperm(4, generator=cr.Generator(0)).tolist())
+    [0, 1, 2, 3]
+    """
+    out = (generator or default_generator).permutation(n)
+    return Tensor(out if dtype is None else out.astype(dtypes.as_dtype(dtype)))
+
+
+def linspace(
+    start: float, end: float, steps: int, *, dtype: Any = None, requires_grad: bool = False
+) -> Tensor:
+    """``steps`` evenly spaced values from ``start`` to ``end``, both included.
+
+    >>> import chainrule as cr
+    >>> cr.linspace(0, 1, 5).tolist()
+    [0.0, 0.25, 0.5, 0.75, 1.0]
+    """
+    return _make(xp.linspace(start, end, steps, dtype=_dtype(dtype)), requires_grad)
+
+
+def eye(n: int, m: int | None = None, *, dtype: Any = None, requires_grad: bool = False) -> Tensor:
+    """The n×m identity matrix (square by default).
+
+    >>> import chainrule as cr
+    >>> cr.eye(2).tolist()
+    [[1.0, 0.0], [0.0, 1.0]]
+    """
+    return _make(xp.eye(n, m, dtype=_dtype(dtype)), requires_grad)
+
+
+def empty(*shape: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
+    """A tensor of ``shape`` whose values are not set; here zeros, so that nothing depends on
+    leftover memory.
+
+    >>> import chainrule as cr
+    >>> cr.empty(2, 3).shape
+    (2, 3)
+    """
+    return zeros(*shape, dtype=dtype, requires_grad=requires_grad)
+
+
+def from_numpy(array: Any) -> Tensor:
+    """A tensor sharing memory with the NumPy ``array`` (its dtype kept), as in PyTorch.
+
+    >>> import numpy as np
+    >>> import chainrule as cr
+    >>> a = np.zeros(2)
+    >>> t = cr.from_numpy(a); a[0] = 5.0
+    >>> t.tolist(), t.dtype
+    ([5.0, 0.0], dtype('float64'))
+    """
+    return Tensor(array)
+
+
+def _on_cpu(fn: Any) -> Any:
+    """Let a factory take PyTorch's ``device=`` (the CPU only; others raise NotImplementedError)."""
+
+    @functools.wraps(fn)
+    def wrapper(*args: Any, device: Any = None, **kwargs: Any) -> Any:
+        if device is not None:
+            check_device(device)
+        return fn(*args, **kwargs)
+
+    return wrapper
+
+
+(zeros, ones, full, arange, rand, randn, zeros_like, ones_like, full_like, rand_like, randn_like,
+ randint, randperm, linspace, eye, empty) = map(_on_cpu, (
+    zeros, ones, full, arange, rand, randn, zeros_like, ones_like, full_like, rand_like, randn_like,
+    randint, randperm, linspace, eye, empty))  # fmt: skip

@@ -85,3 +85,42 @@ def default_dtype(dtype: Any) -> Iterator[None]:
     """
     with thread_setting(_local, "dtype", _floating(dtype)):
         yield
+
+
+# PyTorch's names for the same dtypes, so ``torch.long`` and ``x.to(torch.float)`` read the same.
+long = int64
+int = int32  # PyTorch's name: torch.int is int32
+float = float32  # torch.float is float32
+double = float64
+half = float16
+bool = bool_
+uint8 = numpy.dtype("uint8")
+int8 = numpy.dtype("int8")
+int16 = numpy.dtype("int16")
+
+_F64 = float64
+
+
+def promote_result(out: Any, a: Any, b: Any) -> Any:
+    """Cast a NumPy result to PyTorch's dtype where the two rules differ.
+
+    NumPy gives float64 for ``int_array * 0.5``, ``int_array / int_array`` and
+    ``int64_array + float32_array``; PyTorch gives the default dtype (or the float operand's own
+    dtype). So a float64 result that no float64 operand asked for becomes the default dtype.
+
+    >>> import numpy as np
+    >>> promote_result(np.arange(3) * 0.5, np.arange(3), 0.5).dtype
+    dtype('float32')
+    """
+    # ``is``: comparing a dtype with ``==`` to None is True for float64 (numpy.dtype(None))
+    if (
+        out.dtype is not _F64
+        or getattr(a, "dtype", None) is _F64
+        or getattr(b, "dtype", None) is _F64
+    ):
+        return out
+    for x in (a, b):  # a float operand keeps its own dtype (float16 stays float16)
+        dt = getattr(x, "dtype", None)
+        if dt is not None and dt.kind == "f":
+            return out.astype(dt)
+    return out.astype(get_default_dtype())

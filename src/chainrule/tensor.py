@@ -19,11 +19,12 @@ import numpy
 
 from chainrule import dtypes
 from chainrule.backend import ndarray, to_numpy, xp
+from chainrule.tensor_methods import Size, TorchMethods
 
 __all__ = ["Tensor", "as_tensor", "tensor"]
 
 
-class Tensor:
+class Tensor(TorchMethods):
     """A multi-dimensional array that records the ops applied to it, for backpropagation.
 
     Attributes
@@ -65,8 +66,10 @@ class Tensor:
         return self.data.ndim
 
     @property
-    def size(self) -> int:
-        return self.data.size
+    def size(self) -> Size:
+        """The number of elements, an int that PyTorch code can also call: ``x.size()`` is the
+        shape, ``x.size(d)`` one dim's length."""
+        return Size(self.data.size, self.data.shape)
 
     @property
     def is_leaf(self) -> bool:
@@ -277,7 +280,7 @@ class Tensor:
         return _ops.greater_equal(self, other)
 
     def __eq__(self, other: Any) -> Tensor:  # type: ignore[override]
-        return _ops.equal(self, other)
+        return _ops.eq(self, other)
 
     def __ne__(self, other: Any) -> Tensor:  # type: ignore[override]
         return _ops.not_equal(self, other)
@@ -332,47 +335,49 @@ class Tensor:
         return self
 
     # ------------------------------------------------------------------ methods mirroring ops
-    def sum(self, axis: Any = None, keepdims: bool = False) -> Tensor:
-        return _ops.sum(self, axis=axis, keepdims=keepdims)
+    # PyTorch's signatures (dim=, keepdim=, with NumPy's axis=/keepdims= as aliases): see ops.dims
+    def sum(self, *args: Any, **kwargs: Any) -> Tensor:
+        return _ops.sum(self, *args, **kwargs)
 
-    def mean(self, axis: Any = None, keepdims: bool = False) -> Tensor:
-        return _ops.mean(self, axis=axis, keepdims=keepdims)
+    def mean(self, *args: Any, **kwargs: Any) -> Tensor:
+        return _ops.mean(self, *args, **kwargs)
 
-    def prod(self, axis: Any = None, keepdims: bool = False) -> Tensor:
-        return _ops.prod(self, axis=axis, keepdims=keepdims)
+    def prod(self, *args: Any, **kwargs: Any) -> Tensor:
+        return _ops.prod(self, *args, **kwargs)
 
-    def max(self, axis: Any = None, keepdims: bool = False) -> Tensor:
-        return _ops.max(self, axis=axis, keepdims=keepdims)
+    def max(self, *args: Any, **kwargs: Any) -> Any:
+        return _ops.max(self, *args, **kwargs)
 
-    def min(self, axis: Any = None, keepdims: bool = False) -> Tensor:
-        return _ops.min(self, axis=axis, keepdims=keepdims)
+    def min(self, *args: Any, **kwargs: Any) -> Any:
+        return _ops.min(self, *args, **kwargs)
 
-    def var(self, axis: Any = None, ddof: int = 0, keepdims: bool = False) -> Tensor:
-        return _ops.var(self, axis=axis, ddof=ddof, keepdims=keepdims)
+    def var(self, *args: Any, **kwargs: Any) -> Tensor:
+        return _ops.var(self, *args, **kwargs)
 
-    def std(self, axis: Any = None, ddof: int = 0, keepdims: bool = False) -> Tensor:
-        return _ops.std(self, axis=axis, ddof=ddof, keepdims=keepdims)
+    def std(self, *args: Any, **kwargs: Any) -> Tensor:
+        return _ops.std(self, *args, **kwargs)
 
-    def logsumexp(self, axis: Any = None, keepdims: bool = False) -> Tensor:
-        return _ops.logsumexp(self, axis=axis, keepdims=keepdims)
+    def logsumexp(self, *args: Any, **kwargs: Any) -> Tensor:
+        return _ops.logsumexp(self, *args, **kwargs)
 
-    def softmax(self, axis: int = -1) -> Tensor:
-        return _ops.softmax(self, axis=axis)
+    def softmax(self, *args: Any, **kwargs: Any) -> Tensor:
+        return _ops.softmax(self, *args, **kwargs)
 
-    def log_softmax(self, axis: int = -1) -> Tensor:
-        return _ops.log_softmax(self, axis=axis)
+    def log_softmax(self, *args: Any, **kwargs: Any) -> Tensor:
+        return _ops.log_softmax(self, *args, **kwargs)
 
-    def argmax(self, axis: Any = None, keepdims: bool = False) -> Tensor:
-        return _ops.argmax(self, axis=axis, keepdims=keepdims)
+    def argmax(self, *args: Any, **kwargs: Any) -> Tensor:
+        return _ops.argmax(self, *args, **kwargs)
 
-    def argmin(self, axis: Any = None, keepdims: bool = False) -> Tensor:
-        return _ops.argmin(self, axis=axis, keepdims=keepdims)
+    def argmin(self, *args: Any, **kwargs: Any) -> Tensor:
+        return _ops.argmin(self, *args, **kwargs)
 
-    def any(self) -> bool:
-        return bool(self.data.any())
+    def any(self, *args: Any, **kwargs: Any) -> Tensor:
+        """A boolean tensor, as PyTorch's (``if x.any():`` works as with a bool)."""
+        return _ops.any(self, *args, **kwargs)
 
-    def all(self) -> bool:
-        return bool(self.data.all())
+    def all(self, *args: Any, **kwargs: Any) -> Tensor:
+        return _ops.all(self, *args, **kwargs)
 
     def exp(self) -> Tensor:
         return _ops.exp(self)
@@ -428,8 +433,11 @@ class Tensor:
     def flatten(self, start_dim: int = 0, end_dim: int = -1) -> Tensor:
         return _ops.flatten(self, start_dim, end_dim)
 
-    def transpose(self, *axes: Any) -> Tensor:
-        return _ops.transpose(self, _shape_arg(axes) if axes else None)
+    def transpose(self, *dims: Any) -> Tensor:
+        """``x.transpose(d0, d1)`` swaps two dims (PyTorch); one tuple, or none, permutes (NumPy)."""
+        if len(dims) == 2 and all(isinstance(d, int) for d in dims):
+            return _ops.swapaxes(self, *dims)
+        return _ops.transpose(self, _shape_arg(dims) if dims else None)
 
     def permute(self, *dims: Any) -> Tensor:
         return _ops.transpose(self, _shape_arg(dims))
@@ -437,14 +445,14 @@ class Tensor:
     def swapaxes(self, axis1: int, axis2: int) -> Tensor:
         return _ops.swapaxes(self, axis1, axis2)
 
-    def unsqueeze(self, axis: int) -> Tensor:
-        return _ops.expand_dims(self, axis)
+    def unsqueeze(self, dim: int) -> Tensor:
+        return _ops.expand_dims(self, dim)
 
     def expand_dims(self, axis: int) -> Tensor:
         return _ops.expand_dims(self, axis)
 
-    def squeeze(self, axis: Any = None) -> Tensor:
-        return _ops.squeeze(self, axis)
+    def squeeze(self, dim: Any = None, *, axis: Any = None) -> Tensor:
+        return _ops.squeeze(self, dim, axis=axis)  # a dim that is not 1 stays, as in PyTorch
 
     def broadcast_to(self, shape: Any) -> Tensor:
         return _ops.broadcast_to(self, tuple(shape))
@@ -490,7 +498,7 @@ def _to_array(data: Any, dtype: Any, copy: bool = False) -> Any:
     return arr
 
 
-def tensor(data: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
+def tensor(data: Any, dtype: Any = None, requires_grad: bool = False, device: Any = None) -> Tensor:
     """A new tensor holding a copy of ``data``.
 
     Python floats become the default dtype (float32); integers stay int64; a NumPy array keeps
@@ -502,6 +510,10 @@ def tensor(data: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
     >>> cr.tensor([0.5, 1.5], requires_grad=True)
     tensor([0.5, 1.5], dtype=float32, requires_grad=True)
     """
+    if device is not None:  # PyTorch's device=: the CPU only
+        from chainrule.tensor_methods import check_device
+
+        check_device(device)
     return Tensor(_to_array(data, dtype, copy=True), requires_grad=requires_grad)
 
 

@@ -408,7 +408,10 @@ def run(args: argparse.Namespace) -> int:
         mlp_bytes(sizes, min(batch, len(split.X_train))), f"a {'-'.join(map(str, sizes))} network"
     )
     model = nn.mlp(sizes, activation=args.activation, seed=args.seed)
-    optimizer = _optimizer(args, model.parameters())
+    # --weight-decay is an "L2 penalty on the weights": biases and norm parameters are left out
+    optimizer = _optimizer(
+        args, nn.utils.param_groups(model, weight_decay=args.weight_decay or 0.0)
+    )
     n_train, n_val = len(split.X_train), 0 if split.X_val is None else len(split.X_val)
     if not args.quiet:
         print(

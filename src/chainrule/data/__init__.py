@@ -20,13 +20,16 @@ from chainrule.data.dataset import Dataset, TensorDataset
 from chainrule.data.loader import DataLoader, collate
 from chainrule.data.preprocessing import Standardizer, standardize
 from chainrule.data.split import train_test_split
+from chainrule.data.subset import Subset, random_split
 
 __all__ = [
     "DataLoader",
     "Dataset",
     "Standardizer",
+    "Subset",
     "TensorDataset",
     "collate",
+    "random_split",
     "standardize",
     "train_test_split",
 ]

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import math
 import numbers
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any
 
 from chainrule import creation
@@ -57,6 +57,12 @@ class DataLoader:
         Where the shuffling order comes from: an int seeds a generator of the loader's own, a
         :class:`~chainrule.Generator` is drawn from directly, and None uses chainrule's global
         generator (reseeded by ``chainrule.manual_seed``).
+    collate_fn : callable, optional
+        Turns the list of a batch's examples into the batch (default :func:`collate`).
+    generator : Generator, optional
+        PyTorch's name for a ``seed`` that is a Generator.
+    num_workers, pin_memory
+        Accepted for PyTorch code; batches are always made in this process (same results).
 
     Raises
     ------
@@ -89,7 +95,22 @@ class DataLoader:
         shuffle: bool = False,
         drop_last: bool = False,
         seed: int | creation.Generator | None = None,
+        collate_fn: Callable[[list[Any]], Any] | None = None,
+        generator: creation.Generator | None = None,
+        num_workers: int = 0,
+        pin_memory: bool = False,
+        **unsupported: Any,
     ) -> None:
+        if unsupported:
+            raise NotImplementedError(
+                f"chainrule's DataLoader does not implement torch DataLoader "
+                f"{', '.join(sorted(unsupported))}; it supports batch_size, shuffle, drop_last, "
+                "collate_fn and generator"
+            )
+        if generator is not None:
+            if seed is not None:
+                raise TypeError("DataLoader: pass seed or generator, not both")
+            seed = generator
         if not (hasattr(dataset, "__len__") and hasattr(dataset, "__getitem__")):
             raise TypeError(
                 "DataLoader needs a dataset with __len__ and __getitem__ (a Dataset), got "
@@ -100,6 +121,7 @@ class DataLoader:
         self.shuffle = check_flag(shuffle, "shuffle", "DataLoader")
         self.drop_last = check_flag(drop_last, "drop_last", "DataLoader")
         self.generator = resolve_generator(seed, "DataLoader")
+        self.collate_fn = collate if collate_fn is None else collate_fn
 
     def _resolved_batch_size(self, n: int) -> int:
         return max(n, 1) if self.batch_size == "full" else self.batch_size
@@ -118,7 +140,7 @@ class DataLoader:
         # drawn now, not at the first next(): one permutation per iter(), in call order
         order = self.generator.permutation(n) if self.shuffle and n > 0 else None
         stop = len(self) * bs
-        if _is_plain_tensor_dataset(self.dataset):
+        if _is_plain_tensor_dataset(self.dataset) and self.collate_fn is collate:
             return self._iter_arrays(self.dataset.arrays, order, n, bs, stop)
         return self._iter_examples(order, n, bs, stop)
 
@@ -140,7 +162,7 @@ class DataLoader:
         indices = range(n) if order is None else to_numpy(order).tolist()
         for start in range(0, stop, bs):
             examples = [self.dataset[i] for i in indices[start : min(start + bs, n)]]
-            yield collate(examples)
+            yield self.collate_fn(examples)
 
     def __repr__(self) -> str:
         return (
@@ -150,12 +172,14 @@ class DataLoader:
         )
 
 
-def collate(examples: Sequence[Any]) -> tuple[Tensor, ...]:
-    """Stack a list of examples into one batch: a tuple of Tensors, one per field.
+def collate(examples: Sequence[Any]) -> Any:
+    """Stack a list of examples into one batch, as PyTorch's ``default_collate``.
 
-    Each example is a tuple (or list) of fields, or a single field; a field is a Tensor, an
-    array or a Python number. Python floats become the default dtype; arrays and Tensors keep
-    theirs.
+    An example is a field (a Tensor, an array or a Python number), or a tuple, list or dict of
+    them, nested as deep as needed. Each field is stacked along a new first axis; tuples and
+    lists give a tuple of batches, dicts a dict; a list of plain numbers inside an example is one
+    field (a feature vector). Python floats become the default dtype (PyTorch
+    would give float64); arrays and Tensors keep theirs.
 
     Parameters
     ----------
@@ -164,8 +188,8 @@ def collate(examples: Sequence[Any]) -> tuple[Tensor, ...]:
 
     Returns
     -------
-    tuple of Tensor
-        Field ``j`` of every example, stacked along a new first axis.
+    Tensor, tuple or dict
+        The batch, in the examples' structure.
 
     Examples
     --------
@@ -173,16 +197,37 @@ def collate(examples: Sequence[Any]) -> tuple[Tensor, ...]:
     >>> xb, yb = collate([(1.0, 0), (2.0, 1)])
     >>> xb.tolist(), xb.dtype, yb.tolist()
     ([1.0, 2.0], dtype('float32'), [0, 1])
+    >>> collate([{"x": 1.0}, {"x": 2.0}])["x"].tolist()
+    [1.0, 2.0]
     """
-    rows = [e if isinstance(e, (tuple, list)) else (e,) for e in examples]
-    width = len(rows[0])
-    if any(len(r) != width for r in rows):
-        lengths = sorted({len(r) for r in rows})
-        raise ValueError(f"collate: the examples have different numbers of fields: {lengths}")
-    return tuple(_stack_field([r[j] for r in rows], j) for j in range(width))
+    return _collate(list(examples), "")
 
 
-def _stack_field(values: list[Any], j: int) -> Tensor:
+def _collate(values: list[Any], where: str) -> Any:
+    first = values[0]
+    if isinstance(first, Mapping):
+        keys = list(first)
+        if any(not isinstance(v, Mapping) or list(v) != keys for v in values):
+            raise ValueError(f"collate: the examples' dicts{where} have different keys")
+        return {k: _collate([v[k] for v in values], f"{where}[{k!r}]") for k in keys}
+    if isinstance(first, (tuple, list)) and not (where and _numbers(first)):
+        width = len(first)
+        if any(not isinstance(v, (tuple, list)) or len(v) != width for v in values):
+            lengths = sorted({len(v) if isinstance(v, (tuple, list)) else 1 for v in values})
+            raise ValueError(
+                f"collate: the examples{where} have different numbers of fields: {lengths}"
+            )
+        fields = [_collate([v[j] for v in values], f"{where}[{j}]") for j in range(width)]
+        return type(first)(*fields) if hasattr(first, "_fields") else tuple(fields)
+    return _stack_field(values, where or "[0]")
+
+
+def _numbers(seq: Sequence[Any]) -> bool:
+    """A list of plain numbers inside an example is one array-like field (a feature vector)."""
+    return all(isinstance(v, numbers.Number) for v in seq)
+
+
+def _stack_field(values: list[Any], where: str) -> Tensor:
     first = values[0]
     try:
         if isinstance(first, Tensor) or hasattr(first, "dtype"):
@@ -192,7 +237,7 @@ def _stack_field(values: list[Any], j: int) -> Tensor:
         return as_tensor(values)  # Python numbers: floats become the default dtype
     except ValueError as exc:
         raise ValueError(
-            f"collate: field {j} of the examples cannot be stacked (different shapes?): {exc}"
+            f"collate: field {where} of the examples cannot be stacked (different shapes?): {exc}"
         ) from None
 
 

@@ -315,14 +315,18 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
     ) -> tuple[int, float]:
         from sklearn.utils import check_random_state
 
+        from chainrule.nn.utils import param_groups
         from chainrule.optim import SGD, Adam
 
         params = list(self.model_.parameters())
+        groups = param_groups(
+            params, weight_decay=reg
+        )  # scikit-learn: the intercept is not decayed
         lr = self.learning_rate_init
         if self.solver == "sgd":
-            opt: Any = SGD(params, lr=lr, momentum=0.9, nesterov=True, weight_decay=reg)
+            opt: Any = SGD(groups, lr=lr, momentum=0.9, nesterov=True)
         else:
-            opt = Adam(params, lr=lr, weight_decay=reg)
+            opt = Adam(groups, lr=lr)
         rs = check_random_state(self.random_state)
         n = X.shape[0]
         batch = min(200, n) if self.batch_size == "auto" else int(min(self.batch_size, n))

@@ -16,8 +16,9 @@ from __future__ import annotations
 import itertools
 from collections.abc import Sequence
 
+from chainrule._missing import module_getattr as _module_getattr
 from chainrule.creation import Generator
-from chainrule.nn import functional, init
+from chainrule.nn import functional, init, utils
 from chainrule.nn.activations import (
     ELU,
     GELU,
@@ -25,6 +26,7 @@ from chainrule.nn.activations import (
     LogSoftmax,
     ReLU,
     Sigmoid,
+    SiLU,
     Softmax,
     Softplus,
     Tanh,
@@ -33,6 +35,7 @@ from chainrule.nn.activations import (
     activation_names,
 )
 from chainrule.nn.config import from_config, layer_types, to_config
+from chainrule.nn.containers import ModuleDict, ModuleList, ParameterList
 from chainrule.nn.conv import (
     AdaptiveAvgPool2d,
     AvgPool2d,
@@ -42,6 +45,7 @@ from chainrule.nn.conv import (
     Dropout2d,
     MaxPool2d,
 )
+from chainrule.nn.embedding import Embedding
 from chainrule.nn.layers import (
     BatchNorm1d,
     Dropout,
@@ -59,6 +63,7 @@ from chainrule.nn.loss_modules import (
     L1Loss,
     MSELoss,
     NLLLoss,
+    SmoothL1Loss,
 )
 from chainrule.nn.module import Module
 from chainrule.nn.parameter import Parameter
@@ -107,6 +112,7 @@ __all__ = [
     "CrossEntropyLoss",
     "Dropout",
     "Dropout2d",
+    "Embedding",
     "Flatten",
     "HuberLoss",
     "Identity",
@@ -118,11 +124,16 @@ __all__ = [
     "MSELoss",
     "MaxPool2d",
     "Module",
+    "ModuleDict",
+    "ModuleList",
     "NLLLoss",
     "Parameter",
+    "ParameterList",
     "ReLU",
     "Sequential",
+    "SiLU",
     "Sigmoid",
+    "SmoothL1Loss",
     "Softmax",
     "Softplus",
     "Tanh",
@@ -135,4 +146,7 @@ __all__ = [
     "layer_types",
     "mlp",
     "to_config",
+    "utils",
 ]
+
+__getattr__ = _module_getattr("torch.nn", __all__)  # other nn names: NotImplementedError

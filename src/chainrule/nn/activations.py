@@ -7,7 +7,7 @@ scikit-learn name) and 'sigmoid' mean the same thing everywhere.
 >>> nn.activation("logistic")
 Sigmoid()
 >>> nn.activation_names()
-['elu', 'gelu', 'identity', 'leaky_relu', 'log_softmax', 'logistic', 'relu', 'sigmoid', 'softmax', 'softplus', 'tanh']
+['elu', 'gelu', 'identity', 'leaky_relu', 'log_softmax', 'logistic', 'relu', 'sigmoid', 'silu', 'softmax', 'softplus', 'tanh']
 """
 
 from __future__ import annotations
@@ -27,6 +27,7 @@ __all__ = [
     "LeakyReLU",
     "LogSoftmax",
     "ReLU",
+    "SiLU",
     "Sigmoid",
     "Softmax",
     "Softplus",
@@ -41,6 +42,9 @@ class _Elementwise(Module):
     """An activation with no parameters and no settings."""
 
     fn: Callable[[Tensor], Tensor]
+
+    def __init__(self, inplace: bool = False) -> None:
+        super().__init__()  # ``inplace`` is accepted for PyTorch code; the result is a new tensor
 
     def forward(self, x: Tensor) -> Tensor:
         return type(self).fn(x)
@@ -67,10 +71,16 @@ class ReLU(_Elementwise):
     fn = staticmethod(F.relu)
 
 
+class SiLU(_Elementwise):
+    """x·σ(x) (swish): smooth, non-monotonic near 0, close to ReLU for large |x|."""
+
+    fn = staticmethod(F.silu)
+
+
 class LeakyReLU(Module):
     """x for x > 0, else ``negative_slope * x``."""
 
-    def __init__(self, negative_slope: float = 0.01) -> None:
+    def __init__(self, negative_slope: float = 0.01, inplace: bool = False) -> None:
         super().__init__()
         self.negative_slope = negative_slope
 
@@ -87,7 +97,7 @@ class LeakyReLU(Module):
 class ELU(Module):
     """x for x > 0, else ``alpha * (e^x - 1)``."""
 
-    def __init__(self, alpha: float = 1.0) -> None:
+    def __init__(self, alpha: float = 1.0, inplace: bool = False) -> None:
         super().__init__()
         self.alpha = alpha
 
@@ -169,6 +179,7 @@ _REGISTRY: dict[str, type[Module]] = {
     "elu": ELU,
     "gelu": GELU,
     "softplus": Softplus,
+    "silu": SiLU,
     "softmax": Softmax,
     "log_softmax": LogSoftmax,
 }

@@ -19,13 +19,11 @@ import math
 from typing import Any
 
 from chainrule import dtypes
-from chainrule.backend import xp
 from chainrule.creation import Generator
+from chainrule.nn import deferred, init
 from chainrule.nn import functional as F
-from chainrule.nn import init
 from chainrule.nn.layers import BatchNorm1d, Dropout
 from chainrule.nn.module import Module
-from chainrule.nn.parameter import Parameter
 from chainrule.tensor import Tensor
 
 __all__ = [
@@ -89,9 +87,10 @@ class _ConvNd(Module):
         self.padding_mode = padding_mode
         dt = dtypes.as_dtype(dtype) if dtype is not None else dtypes.get_default_dtype()
         shape = (out_channels, in_channels // groups, *self.kernel_size)
-        self.weight = Parameter(xp.empty(shape, dtype=dt))
-        self.bias = Parameter(xp.zeros(out_channels, dtype=dt), regularize=False) if bias else None
-        self.reset_parameters(generator)
+        self.weight = deferred.parameter(shape, dt)
+        self.bias = deferred.parameter(out_channels, dt, 0.0, False) if bias else None
+        if deferred.weights_drawn():  # not while a checkpoint builds the model to load into
+            self.reset_parameters(generator)
 
     def reset_parameters(self, generator: Generator | None = None) -> None:
         """PyTorch's default: weight and bias from U(−1/√fan_in, 1/√fan_in).

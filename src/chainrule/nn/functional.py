@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from chainrule._missing import module_getattr
 from chainrule.autograd import RAW, primitive
 from chainrule.backend import xp
 from chainrule.creation import Generator, default_generator
@@ -42,9 +43,9 @@ from chainrule.ops import (
     sqrt,
     tanh,
     unfold,
-    var,
 )
 from chainrule.ops import softplus as _softplus
+from chainrule.ops.reductions import var  # NumPy's ddof=0: normalisation's biased variance
 from chainrule.tensor import Tensor
 
 __all__ = [
@@ -77,6 +78,18 @@ __all__ = [
     "tanh",
     "unfold",
 ]
+
+# PyTorch's spellings of one_hot (int64), pad (last dim first), normalize, silu, embedding
+from chainrule.nn.torch_functional import (
+    embedding,
+    normalize,
+    one_hot,
+    pad,
+    silu,
+    smooth_l1_loss,
+)
+
+__all__ += ["embedding", "normalize", "one_hot", "pad", "silu", "smooth_l1_loss"]
 
 
 @primitive
@@ -246,3 +259,6 @@ def layer_norm(
     if bias is not None:
         out = out + bias
     return out
+
+
+__getattr__ = module_getattr("torch.nn.functional", __all__)  # others: NotImplementedError

@@ -201,7 +201,9 @@ class Flatten(Module):
 class Dropout(Module):
     """Randomly zero a fraction ``p`` of activations in training (identity in eval mode)."""
 
-    def __init__(self, p: float = 0.5, generator: Generator | None = None) -> None:
+    def __init__(
+        self, p: float = 0.5, inplace: bool = False, generator: Generator | None = None
+    ) -> None:  # ``inplace`` is accepted for PyTorch code; the result is a new tensor
         super().__init__()
         if not 0.0 <= p < 1.0:
             raise ValueError(f"dropout probability must be in [0, 1), got {p}")
@@ -264,6 +266,8 @@ class BatchNorm1d(Module):
         if track_running_stats:
             self.register_buffer("running_mean", deferred.array(num_features, dt, 0.0))
             self.register_buffer("running_var", deferred.array(num_features, dt, 1.0))
+            # PyTorch's counter of training batches, so state dicts have the same keys
+            self.register_buffer("num_batches_tracked", deferred.array((), dtypes.int64, 0))
         else:
             self.register_buffer("running_mean", None)
             self.register_buffer("running_var", None)
@@ -284,6 +288,8 @@ class BatchNorm1d(Module):
                 f"{type(self).__name__} needs more than one value per channel in training, "
                 f"got input of shape {x.shape}"
             )
+        if self.training and self.track_running_stats:
+            self._buffers["num_batches_tracked"] += 1
         return F.batch_norm(
             x,
             self.running_mean,

@@ -25,6 +25,7 @@ __all__ = [
     "L1Loss",
     "MSELoss",
     "NLLLoss",
+    "SmoothL1Loss",
 ]
 
 
@@ -112,11 +113,13 @@ class CrossEntropyLoss(_Loss):
         reduction: str = "mean",
         label_smoothing: float = 0.0,
         axis: int = 1,
+        ignore_index: int = -100,
     ) -> None:
         super().__init__(reduction)
         self.weight = weight
         self.label_smoothing = L.check_label_smoothing(type(self).__name__, label_smoothing)
         self.axis = axis
+        self.ignore_index = ignore_index
 
     def forward(self, input: Any, target: Any, sample_weight: Any = None) -> Tensor:
         return L.cross_entropy(
@@ -127,6 +130,7 @@ class CrossEntropyLoss(_Loss):
             label_smoothing=self.label_smoothing,
             axis=self.axis,
             sample_weight=sample_weight,
+            ignore_index=self.ignore_index,
         )
 
 
@@ -138,10 +142,18 @@ class NLLLoss(_Loss):
     [2.0]
     """
 
-    def __init__(self, weight: Any = None, *, reduction: str = "mean", axis: int = 1) -> None:
+    def __init__(
+        self,
+        weight: Any = None,
+        *,
+        reduction: str = "mean",
+        axis: int = 1,
+        ignore_index: int = -100,
+    ) -> None:
         super().__init__(reduction)
         self.weight = weight
         self.axis = axis
+        self.ignore_index = ignore_index
 
     def forward(self, input: Any, target: Any, sample_weight: Any = None) -> Tensor:
         return L.nll_loss(
@@ -151,6 +163,7 @@ class NLLLoss(_Loss):
             reduction=self.reduction,
             axis=self.axis,
             sample_weight=sample_weight,
+            ignore_index=self.ignore_index,
         )
 
 
@@ -204,3 +217,23 @@ class HuberLoss(_Loss):
             delta=self.delta,
             sample_weight=sample_weight,
         )
+
+
+class SmoothL1Loss(_Loss):
+    """PyTorch's smooth L1 loss: :func:`~chainrule.nn.functional.smooth_l1_loss`.
+
+    >>> import chainrule as cr
+    >>> SmoothL1Loss()(cr.tensor([3.0]), cr.zeros(1)).item()   # 3 - ½
+    2.5
+    """
+
+    def __init__(self, *, reduction: str = "mean", beta: float = 1.0) -> None:
+        super().__init__(reduction)
+        self.beta = L.check_delta(type(self).__name__, beta)
+
+    def forward(self, input: Any, target: Any, sample_weight: Any = None) -> Tensor:
+        # the Huber loss divided by beta (see smooth_l1_loss)
+        loss = L.huber_loss(
+            input, target, reduction=self.reduction, delta=self.beta, sample_weight=sample_weight
+        )
+        return loss / self.beta

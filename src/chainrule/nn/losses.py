@@ -627,6 +627,23 @@ def _labels(name: str, t: Tensor, num_classes: int) -> Any:
     return data.astype(xp.int64, copy=False)
 
 
+def _drop_ignored(t: Tensor, ignore_index: int) -> tuple[Tensor, Any]:
+    """Targets with ``ignore_index`` replaced by class 0, and the mask of the kept ones (None
+    when nothing is ignored, the usual case, which then costs one comparison)."""
+    kept = t.data != ignore_index
+    if kept.all():
+        return t, None
+    return Tensor(xp.where(kept, t.data, 0)), kept
+
+
+def _mask_ignored(per: Tensor, mass: Any, kept: Any) -> tuple[Tensor, Any]:
+    """Zero the ignored targets' losses and their share of the 'mean' denominator."""
+    if kept is None:
+        return per, mass
+    keep = kept.astype(per.dtype)
+    return per * keep, keep if mass is None else mass * keep
+
+
 def _target_kind(
     name: str, x: Tensor, axis: int, target: Any, allow_probs: bool
 ) -> tuple[Tensor, bool]:
@@ -653,6 +670,7 @@ def cross_entropy(
     label_smoothing: float = 0.0,
     axis: int = 1,
     sample_weight: Any = None,
+    ignore_index: int = -100,
 ) -> Tensor:
     """Cross-entropy between logits and class targets: -log softmax(z)[y], averaged.
 
@@ -679,6 +697,9 @@ def cross_entropy(
     sample_weight : Tensor, optional
         Shape (N,): per-sample weights. 'mean' divides by Σ sᵢ (times the class weight of each
         target, when ``weight`` is given with class indices).
+    ignore_index : int
+        Targets equal to it add nothing to the loss or its gradient, and 'mean' leaves them out
+        of the denominator (default -100, as in PyTorch).
 
     Returns
     -------
@@ -723,11 +744,13 @@ def cross_entropy(
         per = ops.reshape(_soft_target_cross_entropy(logits, q), t.shape[:ax] + t.shape[ax + 1 :])
         mass = None
     else:
+        t, kept = _drop_ignored(t, ignore_index)
         labels = _labels(name, t, c)
         per = _softmax_cross_entropy(logits, labels.reshape(-1), weight=w, label_smoothing=eps)
         if per.shape != labels.shape:
             per = ops.reshape(per, labels.shape)
         mass = None if w is None else w[labels]
+        per, mass = _mask_ignored(per, mass, kept)
     sample = _sample_weight(name, sample_weight, per.shape, x.dtype)
     return _reduce(name, per, reduction, sample, mass)
 
@@ -740,6 +763,7 @@ def nll_loss(
     reduction: str = "mean",
     axis: int = 1,
     sample_weight: Any = None,
+    ignore_index: int = -100,
 ) -> Tensor:
     """Negative log-likelihood of class indices, given log-probabilities: -input[i, y_i].
 
@@ -759,6 +783,9 @@ def nll_loss(
         The class axis (default 1).
     sample_weight : Tensor, optional
         Shape (N,): per-sample weights; 'mean' becomes the weighted mean.
+    ignore_index : int
+        Targets equal to it add nothing to the loss or its gradient, and 'mean' leaves them out
+        of the denominator (default -100, as in PyTorch).
 
     Returns
     -------
@@ -783,6 +810,7 @@ def nll_loss(
     c = x.shape[ax]
     w = _class_weight(name, weight, c, x.dtype)
     t, _ = _target_kind(name, x, ax, target, allow_probs=False)
+    t, kept = _drop_ignored(t, ignore_index)
     labels = _labels(name, t, c)
     flat = labels.reshape(-1)
     picked = _take_class(_classes_last(x, ax), flat)
@@ -790,6 +818,7 @@ def nll_loss(
         picked = picked * w[flat]
     per = ops.reshape(-picked, labels.shape)
     mass = None if w is None else w[labels]
+    per, mass = _mask_ignored(per, mass, kept)
     sample = _sample_weight(name, sample_weight, per.shape, x.dtype)
     return _reduce(name, per, reduction, sample, mass)
 

@@ -21,6 +21,7 @@ the order they were assigned, so optimisers and checkpoints see a stable order.
 
 from __future__ import annotations
 
+import itertools
 from collections import OrderedDict
 from collections.abc import Callable, Iterator, Mapping
 from typing import Any
@@ -30,11 +31,29 @@ from chainrule.backend import xp
 from chainrule.nn.parameter import Parameter
 from chainrule.tensor import Tensor
 
-__all__ = ["Module"]
+__all__ = ["Module", "RemovableHandle"]
+
+_hook_ids = itertools.count()
+
+
+class RemovableHandle:
+    """What ``register_forward_hook`` returns: ``remove()`` takes the hook off."""
+
+    def __init__(self, module: Module, kind: str) -> None:
+        self.module, self.kind, self.id = module, kind, next(_hook_ids)
+
+    def remove(self) -> None:
+        hooks = dict(self.module.__dict__.get(self.kind, {}))
+        hooks.pop(self.id, None)
+        object.__setattr__(self.module, self.kind, hooks)
 
 
 class Module:
     """Base class for every layer and model: subclass it and define ``forward``."""
+
+    # class-level empty defaults: a module without hooks pays one truth test per call
+    _forward_hooks: dict[int, Callable] = {}  # noqa: RUF012 - never mutated, replaced per instance
+    _forward_pre_hooks: dict[int, Callable] = {}  # noqa: RUF012
 
     def __init__(self) -> None:
         object.__setattr__(self, "_parameters", OrderedDict())
@@ -46,6 +65,10 @@ class Module:
     def __setattr__(self, name: str, value: Any) -> None:
         if "_parameters" not in self.__dict__:
             raise RuntimeError(f"call super().__init__() in {type(self).__name__}.__init__ first")
+        if name in self._buffers and not isinstance(value, (Parameter, Module)):
+            # assigning to a buffer's name replaces the buffer, as in PyTorch
+            self._buffers[name] = value.data if isinstance(value, Tensor) else value
+            return
         for store in (self._parameters, self._modules, self._buffers):
             store.pop(name, None)
         if isinstance(value, Parameter):
@@ -58,9 +81,12 @@ class Module:
 
     def __getattr__(self, name: str) -> Any:
         d = self.__dict__
-        for store in ("_parameters", "_modules", "_buffers"):
+        for store in ("_parameters", "_modules"):
             if store in d and name in d[store]:
                 return d[store][name]
+        if "_buffers" in d and name in d["_buffers"]:
+            b = d["_buffers"][name]  # a Tensor sharing the buffer's memory, as PyTorch gives
+            return b if b is None else Tensor(b)
         raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
 
     def __delattr__(self, name: str) -> None:
@@ -69,10 +95,20 @@ class Module:
         if name in self.__dict__:
             object.__delattr__(self, name)
 
-    def register_buffer(self, name: str, value: Any) -> None:
+    def register_buffer(self, name: str, value: Any, persistent: bool = True) -> None:
         """Keep a non-trainable array (e.g. BatchNorm's running mean) in the state dict."""
+        if not persistent:
+            raise NotImplementedError(
+                "chainrule does not implement torch register_buffer(persistent=False); assign "
+                "the tensor as an ordinary attribute instead"
+            )
         self.__dict__.pop(name, None)
         self._buffers[name] = value.data if isinstance(value, Tensor) else value
+
+    def buffers(self) -> Iterator[Any]:
+        """The buffers' arrays (running statistics and the like)."""
+        for _, b in self.named_buffers():
+            yield b
 
     def register_parameter(self, name: str, param: Parameter | None) -> None:
         """Add a parameter under ``name`` (None removes it)."""
@@ -108,9 +144,10 @@ class Module:
             yield p
 
     def named_buffers(self, prefix: str = "") -> Iterator[tuple[str, Any]]:
+        """``(name, buffer)`` pairs; each buffer a Tensor sharing its memory (None stays None)."""
         for mod_name, mod in self.named_modules(prefix):
             for name, b in mod._buffers.items():
-                yield (f"{mod_name}.{name}" if mod_name else name), b
+                yield (f"{mod_name}.{name}" if mod_name else name), b if b is None else Tensor(b)
 
     def named_children(self) -> Iterator[tuple[str, Module]]:
         yield from self._modules.items()
@@ -153,10 +190,11 @@ class Module:
         """Evaluation mode: Dropout is the identity, BatchNorm uses running statistics."""
         return self.train(False)
 
-    def zero_grad(self) -> None:
-        """Forget accumulated gradients (``.grad = None`` on every parameter)."""
+    def zero_grad(self, set_to_none: bool = True) -> None:
+        """Forget accumulated gradients: ``.grad = None`` on every parameter (or, with
+        ``set_to_none=False``, new zero tensors)."""
         for p in self.parameters():
-            p.grad = None
+            p.grad = None if set_to_none or p.grad is None else Tensor(xp.zeros_like(p.grad.data))
 
     def requires_grad_(self, requires_grad: bool = True) -> Module:
         for p in self.parameters():
@@ -167,8 +205,17 @@ class Module:
         """How many numbers the model learns."""
         return sum(p.size for p in self.parameters() if p.requires_grad or not trainable_only)
 
-    def to(self, dtype: Any) -> Module:
-        """Convert every floating parameter and buffer to ``dtype`` in place (float64 for checks)."""
+    def to(self, *args: Any, **kwargs: Any) -> Module:
+        """Convert every floating parameter and buffer to a dtype in place (float64 for checks).
+
+        As PyTorch's ``to``, it also takes a device: the CPU is accepted (nothing to do); others
+        raise ``NotImplementedError``.
+        """
+        from chainrule.tensor_methods import _split_to_args
+
+        dtype = _split_to_args(args, dict(kwargs))
+        if dtype is None:
+            return self
         dt = dtypes.as_dtype(dtype)
         for p in self.parameters():
             p.data = p.data.astype(dt)
@@ -179,6 +226,15 @@ class Module:
                     mod._buffers[name] = b.astype(dt)
         return self
 
+    def cpu(self) -> Module:
+        return self
+
+    def cuda(self, *args: Any, **kwargs: Any) -> Module:
+        raise NotImplementedError(
+            "chainrule does not implement torch.nn.Module.cuda(): it runs on the CPU (or CuPy "
+            "via CHAINRULE_BACKEND=cupy)"
+        )
+
     def double(self) -> Module:
         return self.to(dtypes.float64)
 
@@ -186,14 +242,22 @@ class Module:
         return self.to(dtypes.float32)
 
     # ------------------------------------------------------------------ state
-    def state_dict(self) -> OrderedDict[str, Any]:
-        """Parameter and buffer arrays by dotted name (copies, safe to keep or save)."""
-        state: OrderedDict[str, Any] = OrderedDict()
-        for name, p in self.named_parameters():
-            state[name] = p.data.copy()
-        for name, b in self.named_buffers():
-            if b is not None:
-                state[name] = xp.asarray(b).copy()
+    def state_dict(self) -> OrderedDict[str, Tensor]:
+        """Parameters and buffers as Tensors by dotted name, as in PyTorch (but copies, which stay
+        as they are while training goes on)."""
+        state: OrderedDict[str, Tensor] = OrderedDict()
+        seen: set[int] = set()
+        for mod_name, mod in self.named_modules():  # PyTorch's order: module by module
+            prefix = f"{mod_name}." if mod_name else ""
+            for name, p in mod._parameters.items():
+                if id(p) not in seen:
+                    seen.add(id(p))
+                    state[prefix + name] = Tensor(p.data.copy())
+            for name, b in mod._buffers.items():
+                if b is not None:
+                    b = xp.asarray(b).copy()
+                    # a buffer of a dtype no Tensor holds (complex) stays an array: save refuses it
+                    state[prefix + name] = Tensor(b) if b.dtype.kind in "biuf" else b
         return state
 
     def load_state_dict(
@@ -211,7 +275,8 @@ class Module:
             for name, b in mod._buffers.items():
                 if b is not None:  # state_dict() leaves out absent buffers, so expect none here
                     own[f"{mod_name}.{name}" if mod_name else name] = (mod, name, False)
-        missing = [k for k in own if k not in state_dict]
+        # a state dict from before BatchNorm counted its batches still loads, as in PyTorch
+        missing = [k for k in own if k not in state_dict and not k.endswith("num_batches_tracked")]
         unexpected = [k for k in state_dict if k not in own]
         problems = []
         if strict and missing:
@@ -248,7 +313,48 @@ class Module:
         raise NotImplementedError(f"{type(self).__name__} must define forward()")
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        if self._forward_hooks or self._forward_pre_hooks:
+            return self._call_with_hooks(args, kwargs)
         return self.forward(*args, **kwargs)
+
+    def _call_with_hooks(self, args: tuple, kwargs: dict) -> Any:
+        for hook in list(self._forward_pre_hooks.values()):
+            result = hook(self, args)
+            if result is not None:
+                args = result if isinstance(result, tuple) else (result,)
+        out = self.forward(*args, **kwargs)
+        for hook in list(self._forward_hooks.values()):
+            result = hook(self, args, out)
+            if result is not None:
+                out = result
+        return out
+
+    def register_forward_hook(self, hook: Callable) -> RemovableHandle:
+        """Call ``hook(module, inputs, output)`` after every forward; a non-None result
+        replaces the output. Returns a handle whose ``remove()`` takes the hook off.
+
+        >>> from chainrule import nn
+        >>> import chainrule as cr
+        >>> seen = []
+        >>> layer = nn.Linear(2, 1)
+        >>> handle = layer.register_forward_hook(lambda m, inp, out: seen.append(out.shape))
+        >>> _ = layer(cr.ones((3, 2))); handle.remove(); _ = layer(cr.ones((3, 2)))
+        >>> seen
+        [(3, 1)]
+        """
+        return self._add_hook("_forward_hooks", hook)
+
+    def register_forward_pre_hook(self, hook: Callable) -> RemovableHandle:
+        """Call ``hook(module, inputs)`` before every forward; a non-None result replaces the
+        inputs (a tuple, or one value)."""
+        return self._add_hook("_forward_pre_hooks", hook)
+
+    def _add_hook(self, kind: str, hook: Callable) -> RemovableHandle:
+        hooks = dict(self.__dict__.get(kind, {}))
+        handle = RemovableHandle(self, kind)
+        hooks[handle.id] = hook
+        object.__setattr__(self, kind, hooks)
+        return handle
 
     def extra_repr(self) -> str:
         """The layer's own settings, shown in its repr."""

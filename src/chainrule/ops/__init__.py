@@ -8,6 +8,24 @@ import sys
 from chainrule import tensor as _tensor
 from chainrule.ops.activations import elu, gelu, leaky_relu, relu, sigmoid, softplus, tanh
 from chainrule.ops.arithmetic import add, div, matmul, mul, neg, pow, sub
+
+# PyTorch's signatures and meanings (dim=/keepdim=, named tuples, unbiased var, torch.split,
+# torch.equal) over the NumPy-style primitives above, which the VJP rules keep calling
+from chainrule.ops.compare import (
+    all,
+    allclose,
+    any,
+    eq,
+    equal,
+    ge,
+    gt,
+    isclose,
+    isinf,
+    isnan,
+    le,
+    lt,
+    ne,
+)
 from chainrule.ops.conv import (
     adaptive_avg_pool2d,
     avg_pool2d,
@@ -19,14 +37,37 @@ from chainrule.ops.conv import (
     max_pool2d,
     unfold,
 )
-from chainrule.ops.elementwise import abs, cos, exp, expm1, log, log1p, sin, sqrt
-from chainrule.ops.indexing import getitem, index_add, unwrap_index
-from chainrule.ops.joining import cat, concatenate, split, stack
-from chainrule.ops.logprob import log_softmax, logsumexp, softmax
-from chainrule.ops.nograd import (
+from chainrule.ops.cumulative import cumsum
+from chainrule.ops.dims import (
+    amax,
+    amin,
     argmax,
     argmin,
-    equal,
+    cat,
+    chunk,
+    concat,
+    concatenate,
+    log_softmax,
+    logsumexp,
+    max,
+    mean,
+    min,
+    prod,
+    softmax,
+    split,
+    squeeze,
+    stack,
+    std,
+    sum,
+    unsqueeze,
+    var,
+)
+from chainrule.ops.einsum import einsum
+from chainrule.ops.elementwise import abs, cos, exp, expm1, log, log1p, sin, sqrt
+from chainrule.ops.gather import gather, index_add, index_select, masked_fill, scatter, scatter_add
+from chainrule.ops.indexing import getitem, unwrap_index
+from chainrule.ops.integer import ceil, floor, floor_divide, remainder, round
+from chainrule.ops.nograd import (
     greater,
     greater_equal,
     isfinite,
@@ -39,7 +80,8 @@ from chainrule.ops.nograd import (
     one_hot,
     sign,
 )
-from chainrule.ops.reductions import max, mean, min, prod, std, sum, sum_to, var
+from chainrule.ops.norms import clamp, norm
+from chainrule.ops.reductions import sum_to
 from chainrule.ops.selection import clip, maximum, minimum, where
 from chainrule.ops.shape import (
     astype,
@@ -49,11 +91,10 @@ from chainrule.ops.shape import (
     pad,
     permute,
     reshape,
-    squeeze,
     swapaxes,
-    transpose,
-    unsqueeze,
 )
+from chainrule.ops.sorting import argsort, sort, topk
+from chainrule.ops.tiling import bmm, expand, mm, repeat, t, transpose, unflatten
 
 _tensor._ops = sys.modules[__name__]  # Tensor's methods and operators dispatch to these ops
 
@@ -144,4 +185,47 @@ __all__ = [
     "unwrap_index",
     "var",
     "where",
+]  # fmt: skip
+
+# the PyTorch-named ops (see chainrule.ops.dims and the modules beside it)
+__all__ += [
+    "all",
+    "allclose",
+    "amax",
+    "amin",
+    "any",
+    "argsort",
+    "bmm",
+    "ceil",
+    "chunk",
+    "clamp",
+    "concat",
+    "cumsum",
+    "einsum",
+    "eq",
+    "expand",
+    "floor",
+    "floor_divide",
+    "gather",
+    "ge",
+    "gt",
+    "index_select",
+    "isclose",
+    "isinf",
+    "isnan",
+    "le",
+    "lt",
+    "masked_fill",
+    "mm",
+    "ne",
+    "norm",
+    "remainder",
+    "repeat",
+    "round",
+    "scatter",
+    "scatter_add",
+    "sort",
+    "t",
+    "topk",
+    "unflatten",
 ]  # fmt: skip

@@ -14,12 +14,13 @@ from __future__ import annotations
 
 from chainrule.autograd import primitive
 from chainrule.backend import xp
+from chainrule.dtypes import promote_result  # PyTorch's int/float promotion
 
 
 @primitive
 def add(a, b):
     """Elementwise ``a + b`` with broadcasting."""
-    return xp.add(a, b)
+    return promote_result(xp.add(a, b), a, b)
 
 
 add.defvjp(
@@ -31,7 +32,7 @@ add.defvjp(
 @primitive
 def sub(a, b):
     """Elementwise ``a - b`` with broadcasting."""
-    return xp.subtract(a, b)
+    return promote_result(xp.subtract(a, b), a, b)
 
 
 sub.defvjp(
@@ -43,7 +44,7 @@ sub.defvjp(
 @primitive
 def mul(a, b):
     """Elementwise ``a * b`` with broadcasting."""
-    return xp.multiply(a, b)
+    return promote_result(xp.multiply(a, b), a, b)
 
 
 mul.defvjp(
@@ -55,7 +56,7 @@ mul.defvjp(
 @primitive
 def div(a, b):
     """Elementwise ``a / b`` with broadcasting."""
-    return xp.true_divide(a, b)
+    return promote_result(xp.true_divide(a, b), a, b)
 
 
 div.defvjp(
@@ -76,7 +77,7 @@ neg.defvjp(lambda F, g, out, x: -g)
 @primitive
 def pow(a, b):
     """Elementwise ``a ** b``; the exponent may be a number or a tensor."""
-    return xp.power(a, b)
+    return promote_result(xp.power(a, b), a, b)
 
 
 def _pow_vjp_exponent(F, g, out, a, b):

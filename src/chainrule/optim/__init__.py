@@ -1,10 +1,9 @@
 """Optimisers, learning-rate schedulers and gradient clipping.
 
 All optimisers update ``p.data`` in place from ``p.grad``, skip parameters whose gradient is
-None, never write into gradient arrays, and apply weight decay only to parameters whose
-``regularize`` attribute is True (biases and normalisation parameters of :mod:`chainrule.nn`
-are not decayed; pass ``regularize_all=True``, or set it in a parameter group, to decay
-everything). Their update equations are PyTorch's.
+None, never write into gradient arrays, and apply weight decay to every parameter they are
+given, as PyTorch does (to leave biases and normalisation parameters out, pass the groups that
+:func:`chainrule.nn.utils.param_groups` builds). Their update equations are PyTorch's.
 
 >>> import chainrule as cr
 >>> from chainrule import optim
@@ -30,8 +29,12 @@ from chainrule.optim.lr_scheduler import (
     CosineAnnealingLR,
     ExponentialLR,
     InverseScalingLR,
+    LambdaLR,
+    LinearLR,
     LinearWarmup,
     LRScheduler,
+    MultiStepLR,
+    OneCycleLR,
     ReduceLROnPlateau,
     StepLR,
 )
@@ -48,7 +51,11 @@ __all__ = [
     "ExponentialLR",
     "InverseScalingLR",
     "LRScheduler",
+    "LambdaLR",
+    "LinearLR",
     "LinearWarmup",
+    "MultiStepLR",
+    "OneCycleLR",
     "Optimizer",
     "RMSprop",
     "ReduceLROnPlateau",

@@ -40,13 +40,12 @@ class Adagrad(Optimizer):
     lr_decay : float
         δ: the learning rate at step t is η / (1 + (t - 1) δ).
     weight_decay : float
-        L2 penalty added to the gradient, on parameters with ``regularize`` True only.
+        L2 penalty added to the gradient, on every parameter it is given, as in PyTorch (build
+        groups with :func:`chainrule.nn.utils.param_groups` to leave biases out).
     initial_accumulator_value : float
         Starting value of the sum of squares :math:`s_0`.
     eps : float
         ε added to the denominator (default 1e-10).
-    regularize_all : bool
-        Apply ``weight_decay`` to every parameter, ignoring ``regularize`` flags.
 
     Examples
     --------
@@ -70,7 +69,6 @@ class Adagrad(Optimizer):
         weight_decay: float = 0.0,
         initial_accumulator_value: float = 0.0,
         eps: float = 1e-10,
-        regularize_all: bool = False,
     ) -> None:
         defaults = {
             "lr": lr,
@@ -78,7 +76,6 @@ class Adagrad(Optimizer):
             "weight_decay": weight_decay,
             "initial_accumulator_value": initial_accumulator_value,
             "eps": eps,
-            "regularize_all": regularize_all,
         }
         super().__init__(params, defaults)
 

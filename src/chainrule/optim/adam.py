@@ -47,12 +47,10 @@ class Adam(Optimizer):
         ε added to the denominator.
     weight_decay : float
         L2 penalty added to the gradient (coupled: it goes through the moment averages;
-        see :class:`~chainrule.optim.AdamW` for decoupled decay), on parameters with
-        ``regularize`` True only.
+        see :class:`~chainrule.optim.AdamW` for decoupled decay), on every parameter it is given, as in PyTorch (build
+        groups with :func:`chainrule.nn.utils.param_groups` to leave biases out).
     amsgrad : bool
         Use the running maximum of :math:`v_t` (Reddi et al., 2018).
-    regularize_all : bool
-        Apply ``weight_decay`` to every parameter, ignoring ``regularize`` flags.
 
     Examples
     --------
@@ -78,7 +76,6 @@ class Adam(Optimizer):
         eps: float = 1e-8,
         weight_decay: float = 0.0,
         amsgrad: bool = False,
-        regularize_all: bool = False,
     ) -> None:
         defaults = {
             "lr": lr,
@@ -86,7 +83,6 @@ class Adam(Optimizer):
             "eps": eps,
             "weight_decay": weight_decay,
             "amsgrad": amsgrad,
-            "regularize_all": regularize_all,
         }
         super().__init__(params, defaults)
 

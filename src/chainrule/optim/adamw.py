@@ -35,23 +35,20 @@ class AdamW(Adam):
     eps : float
         ε added to the denominator.
     weight_decay : float
-        Decoupled decay λ (default 1e-2), on parameters with ``regularize`` True only: biases
-        and normalisation parameters of :mod:`chainrule.nn` are not decayed.
+        Decoupled decay λ (default 1e-2), on every parameter it is given, as in PyTorch (build
+        groups with :func:`chainrule.nn.utils.param_groups` to leave biases out).
     amsgrad : bool
         Use the running maximum of the second moment.
-    regularize_all : bool
-        Decay every parameter, ignoring ``regularize`` flags.
 
     Examples
     --------
     >>> import chainrule as cr
-    >>> from chainrule.nn import Parameter
     >>> from chainrule.optim import AdamW
-    >>> w, b = Parameter([1.0]), Parameter([1.0], regularize=False)
-    >>> w.grad, b.grad = cr.zeros(1), cr.zeros(1)
-    >>> AdamW([w, b], lr=0.1, weight_decay=0.1).step()
-    >>> round(w.item(), 4), b.item()
-    (0.99, 1.0)
+    >>> w = cr.ones(1, requires_grad=True)
+    >>> w.grad = cr.zeros(1)
+    >>> AdamW([w], lr=0.1, weight_decay=0.1).step()   # θ ← θ - η·λ·θ
+    >>> round(w.item(), 4)
+    0.99
     """
 
     _decoupled = True
@@ -64,6 +61,5 @@ class AdamW(Adam):
         eps: float = 1e-8,
         weight_decay: float = 1e-2,
         amsgrad: bool = False,
-        regularize_all: bool = False,
     ) -> None:
-        super().__init__(params, lr, betas, eps, weight_decay, amsgrad, regularize_all)
+        super().__init__(params, lr, betas, eps, weight_decay, amsgrad)

@@ -648,3 +648,9 @@ class ReduceLROnPlateau:
             f"ReduceLROnPlateau(mode={self.mode!r}, factor={self.factor}, "
             f"patience={self.patience}, best={self.best}, lr={self._last_lr})"
         )
+
+
+# PyTorch's other schedulers, importable from here as from torch.optim.lr_scheduler
+from chainrule.optim.more_schedulers import LambdaLR, LinearLR, MultiStepLR, OneCycleLR  # noqa: E402
+
+__all__ += ["LambdaLR", "LinearLR", "MultiStepLR", "OneCycleLR"]

@@ -7,12 +7,9 @@ read-only broadcast view, so nothing here ever writes into it.
 
 Weight decay and regularisation
 -------------------------------
-An L2 ``weight_decay`` applies only to parameters whose ``regularize`` attribute is True.
-:class:`chainrule.nn.Parameter` sets it to False on biases and normalisation parameters, so
-by default they are not decayed; a plain :class:`~chainrule.Tensor` has no such attribute and
-counts as True. To decay every parameter of a group anyway, give that group the option
-``"regularize_all": True`` (or pass ``regularize_all=True`` to the optimiser for all groups),
-or set ``p.regularize = True`` on the parameters concerned.
+``weight_decay`` applies to every parameter of its group, as in PyTorch. To leave biases and
+normalisation parameters undecayed, give them a group with ``weight_decay=0``:
+:func:`chainrule.nn.utils.param_groups` builds those groups from a model.
 
 >>> import chainrule as cr
 >>> from chainrule.optim import SGD
@@ -97,9 +94,7 @@ class Optimizer:
         entry and any per-group option that overrides ``defaults``, e.g.
         ``[{"params": body, "lr": 1e-3}, {"params": head}]``.
     defaults : dict
-        The default value of every option (``lr``, ``weight_decay``...). ``regularize_all``
-        (default False) is added: when True, weight decay applies to every parameter of the
-        group, ignoring ``regularize`` flags.
+        The default value of every option (``lr``, ``weight_decay``...).
 
     Attributes
     ----------
@@ -127,7 +122,7 @@ class Optimizer:
     """
 
     def __init__(self, params: ParamsT, defaults: dict[str, Any]) -> None:
-        self.defaults: dict[str, Any] = {"regularize_all": False, **defaults}
+        self.defaults: dict[str, Any] = dict(defaults)
         self.state: dict[Tensor, dict[str, Any]] = {}
         self.param_groups: list[dict[str, Any]] = []
         if isinstance(params, (Tensor, dict)):
@@ -314,9 +309,7 @@ class Optimizer:
     @staticmethod
     def _decays(p: Tensor, group: dict[str, Any]) -> bool:
         """Whether weight decay applies to ``p`` in ``group``."""
-        return bool(group["weight_decay"]) and (
-            group["regularize_all"] or getattr(p, "regularize", True)
-        )
+        return bool(group["weight_decay"])
 
     def _l2_grad(self, p: Tensor, grad: Any, group: dict[str, Any]) -> Any:
         """``grad + weight_decay * p`` as a new array (the gradient of the L2 penalty), or

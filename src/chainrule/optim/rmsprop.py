@@ -46,14 +46,13 @@ class RMSprop(Optimizer):
     eps : float
         ε added to the denominator.
     weight_decay : float
-        L2 penalty added to the gradient, on parameters with ``regularize`` True only.
+        L2 penalty added to the gradient, on every parameter it is given, as in PyTorch (build
+        groups with :func:`chainrule.nn.utils.param_groups` to leave biases out).
     momentum : float
         Momentum factor μ (default 0).
     centered : bool
         Normalise by an estimate of the gradient's variance instead of its second moment.
         The variance estimate is clamped at 0 against rounding (where PyTorch would give NaN).
-    regularize_all : bool
-        Apply ``weight_decay`` to every parameter, ignoring ``regularize`` flags.
 
     Examples
     --------
@@ -78,7 +77,6 @@ class RMSprop(Optimizer):
         weight_decay: float = 0.0,
         momentum: float = 0.0,
         centered: bool = False,
-        regularize_all: bool = False,
     ) -> None:
         defaults = {
             "lr": lr,
@@ -87,7 +85,6 @@ class RMSprop(Optimizer):
             "weight_decay": weight_decay,
             "momentum": momentum,
             "centered": centered,
-            "regularize_all": regularize_all,
         }
         super().__init__(params, defaults)
 

@@ -48,21 +48,21 @@ class SGD(Optimizer):
     nesterov : bool
         Nesterov momentum; needs ``momentum > 0`` and ``dampening == 0``.
     weight_decay : float
-        L2 penalty, added to the gradient, on parameters with ``regularize`` True only
-        (see the ``regularize_all`` group option).
-    regularize_all : bool
-        Apply ``weight_decay`` to every parameter, ignoring ``regularize`` flags.
+        L2 penalty, added to the gradient, on every parameter it is given, as in PyTorch (build
+        groups with :func:`chainrule.nn.utils.param_groups` to leave biases out).
 
     Examples
     --------
     >>> import chainrule as cr
-    >>> from chainrule.nn import Parameter
+    >>> from chainrule import nn
     >>> from chainrule.optim import SGD
-    >>> w, b = Parameter([1.0]), Parameter([1.0], regularize=False)
-    >>> opt = SGD([w, b], lr=0.1, weight_decay=0.5)
-    >>> (w + b).sum().backward()
-    >>> opt.step()   # w: 1 - 0.1·(1 + 0.5·1); b is not decayed: 1 - 0.1·1
-    >>> round(w.item(), 4), round(b.item(), 4)
+    >>> model = nn.Linear(1, 1, bias=True, init="zeros")
+    >>> with cr.no_grad():
+    ...     _ = model.weight.fill_(1.0), model.bias.fill_(1.0)
+    >>> opt = SGD(nn.utils.param_groups(model, weight_decay=0.5), lr=0.1)
+    >>> model(cr.ones((1, 1))).sum().backward()
+    >>> opt.step()   # weight: 1 - 0.1·(1 + 0.5·1); the bias's group has no decay: 1 - 0.1·1
+    >>> round(model.weight.item(), 4), round(model.bias.item(), 4)
     (0.85, 0.9)
     """
 
@@ -74,7 +74,6 @@ class SGD(Optimizer):
         dampening: float = 0.0,
         nesterov: bool = False,
         weight_decay: float = 0.0,
-        regularize_all: bool = False,
     ) -> None:
         defaults = {
             "lr": lr,
@@ -82,7 +81,6 @@ class SGD(Optimizer):
             "dampening": dampening,
             "nesterov": nesterov,
             "weight_decay": weight_decay,
-            "regularize_all": regularize_all,
         }
         super().__init__(params, defaults)
         self._scratch: dict[Tensor, Any] = {}  # parameter -> its array for lr·g, reused
@@ -134,7 +132,7 @@ class SGD(Optimizer):
         g = self._l2_grad(p, grad, group)
         momentum = group["momentum"]
         if momentum:
-            buf = state["momentum_buffer"]
+            buf = state.get("momentum_buffer")  # None too where momentum was turned on later
             if buf is None:
                 buf = state["momentum_buffer"] = xp.array(g, dtype=p.dtype, copy=True)
             else:

@@ -1,0 +1,86 @@
+"""Vector norms (``norm``) and PyTorch's name for clipping values (``clamp``).
+
+The 2-norm is one primitive: ∂‖x‖/∂x = x / ‖x‖, taken as 0 where ‖x‖ = 0 (as PyTorch does), which
+a square root of a sum of squares would turn into NaN.
+
+>>> import chainrule as cr
+>>> x = cr.tensor([3.0, 4.0], requires_grad=True)
+>>> n = cr.norm(x)
+>>> n.item()
+5.0
+>>> n.backward()
+>>> x.grad.tolist()
+[0.6000000238418579, 0.800000011920929]
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+from chainrule.autograd import primitive
+from chainrule.backend import xp
+from chainrule.ops import elementwise, reductions, selection
+from chainrule.ops.dims import resolve_dim
+from chainrule.ops.reductions import _expand
+from chainrule.tensor import Tensor
+
+__all__ = ["clamp", "norm"]
+
+
+@primitive
+def _norm2(x, axis=None, keepdims=False):
+    return xp.sqrt(xp.sum(x * x, axis=axis, keepdims=keepdims))
+
+
+def _norm2_vjp(F, g, out, x, axis=None, keepdims=False):
+    full = _expand(F, out, x.shape, axis, keepdims)
+    scale = F.where(
+        full > 0, _expand(F, g, x.shape, axis, keepdims) / F.where(full > 0, full, 1.0), 0.0
+    )
+    return scale * x
+
+
+_norm2.defvjp(_norm2_vjp)
+
+
+def norm(
+    input: Any, p: Any = "fro", dim: Any = None, keepdim: bool = False, dtype: Any = None
+) -> Tensor:
+    """The ``p``-norm over ``dim`` (all elements by default): 2 (or 'fro'), 1, inf, -inf or any
+    positive number.
+
+    >>> import chainrule as cr
+    >>> cr.norm(cr.tensor([[3.0, -4.0]]), p=1, dim=1).tolist()
+    [7.0]
+    """
+    if dtype is not None:
+        input = input.astype(dtype)
+    d = resolve_dim(dim, None, "norm")
+    if p in ("fro", 2, 2.0):
+        return _norm2(input, axis=d, keepdims=keepdim)
+    if isinstance(p, str):
+        raise NotImplementedError(f"chainrule does not implement torch.norm with p={p!r}")
+    a = elementwise.abs(input)
+    if math.isinf(p):
+        reduce = reductions.max if p > 0 else reductions.min
+        return reduce(a, axis=d, keepdims=keepdim)
+    if p == 1:
+        return reductions.sum(a, axis=d, keepdims=keepdim)
+    if p <= 0:
+        raise ValueError(f"norm: p must be positive (or ±inf), got {p}")
+    return reductions.sum(a**p, axis=d, keepdims=keepdim) ** (1.0 / p)
+
+
+def clamp(input: Any, min: Any = None, max: Any = None) -> Tensor:
+    """Values limited to [min, max] (either may be None); PyTorch's name for ``clip``.
+
+    >>> import chainrule as cr
+    >>> cr.clamp(cr.tensor([-2.0, 0.5, 3.0]), min=0.0, max=1.0).tolist()
+    [0.0, 0.5, 1.0]
+    """
+    if isinstance(min, Tensor):
+        min = min.data
+    if isinstance(max, Tensor):
+        max = max.data
+    return selection.clip(input, min, max)
