@@ -448,6 +448,18 @@ class _WeightGuard:
                 mod._buffers[name] = s.astype(current.dtype) if current is not None else s.copy()
 
 
+def _late(deadline: float | None) -> bool:
+    """Whether the time limit has run out."""
+    return deadline is not None and time.perf_counter() >= deadline
+
+
+def _data_parallel(model: Any, distributed: bool | None) -> Any:
+    """A :class:`chainrule.distributed.DataParallel` when training on several ranks, else None."""
+    from chainrule.distributed import DataParallel  # the distributed layer sits below train
+
+    return DataParallel(model) if DataParallel.wanted(distributed) else None
+
+
 def _check_target(target: Mapping[str, float] | None) -> dict[str, float]:
     if target is None:
         return {}
@@ -503,6 +515,7 @@ def fit(
     time_limit: float | None = None,
     record_grad_norms: bool = False,
     scheduler: Any = None,
+    distributed: bool | None = None,
 ) -> History:
     """Train ``model`` by minimising ``loss_fn`` with ``optimizer``, until a criterion stops it.
 
@@ -570,6 +583,11 @@ def fit(
         A learning-rate scheduler stepped after every epoch (adds
         :class:`~chainrule.train.LRScheduler`); ``ReduceLROnPlateau`` gets ``val_loss`` when
         there is validation data, else ``loss``.
+    distributed : bool, optional
+        Data-parallel training on MPI (:mod:`chainrule.distributed`); None (default): when
+        launched by ``mpiexec`` with more than one rank. ``batch_size`` is per rank: N ranks
+        at batch b train as one process at batch N·b. Every rank passes the same data; only
+        rank 0 prints progress and runs the callbacks that write files.
 
     Returns
     -------
@@ -630,6 +648,7 @@ def fit(
     dtype = _model_dtype(model)
     metric_fns = resolve_metrics(metrics, loss_fn)
     loader_seed, dropout_gen = _derive_seeds(seed)
+    ddp = _data_parallel(model, distributed)  # None on one process
 
     # ------------------------------------------------------------------ data
     val_batches: Callable[[], Iterable[Any]] | None = None
@@ -643,6 +662,8 @@ def fit(
         if iter(X) is X:
             raise TypeError("fit: X must be re-iterable (a DataLoader), not a one-shot iterator")
         loader = X
+        if ddp is not None:  # each rank's own loader, already its share of the data
+            ddp.check_batches(loader)
     else:
         if y is None:
             raise TypeError("fit: y is required unless X is a DataLoader")
@@ -666,11 +687,14 @@ def fit(
         n_train = int(Xa.shape[0])
         if n_train == 0:
             raise ValueError("fit: the training data is empty")
-        loader = DataLoader(
-            TensorDataset(Xa, ya), batch_size=batch_size, shuffle=shuffle, seed=loader_seed
-        )
-        if not loader.shuffle and len(loader) <= _FixedBatches.MAX_BATCHES:
-            loader = _FixedBatches(loader)
+        if ddp is not None:  # this rank's strided share of each epoch
+            loader = ddp.loader((Xa, ya), batch_size, shuffle, loader_seed)
+        else:
+            loader = DataLoader(
+                TensorDataset(Xa, ya), batch_size=batch_size, shuffle=shuffle, seed=loader_seed
+            )
+            if not loader.shuffle and len(loader) <= _FixedBatches.MAX_BATCHES:
+                loader = _FixedBatches(loader)
     if validation_data is not None:
         if _is_batches(validation_data):
             val_batches = lambda: validation_data
@@ -698,6 +722,8 @@ def fit(
         cbs.append(LRScheduler(scheduler))
     if verbose:
         cbs.append(ProgressBar(use_tqdm=None if verbose == 1 else False))
+    if ddp is not None:  # only rank 0 writes files and progress
+        cbs = ddp.callbacks(cbs)
     for cb in cbs:
         if not isinstance(cb, Callback):
             raise TypeError(f"fit: callbacks must be Callback instances, got {type(cb).__name__}")
@@ -752,25 +778,36 @@ def fit(
                     xb, yb = _unpack(batch)
                     xb = _cast_inputs(xb, dtype)
                     optimizer.zero_grad()
-                    out = model(xb)
-                    yb = _align(out, yb)
-                    try:
-                        loss = loss_fn(out, yb)
-                    except ValueError:  # losses refuse NaN inputs: report it as divergence
-                        if bool(xp.isfinite(out.data).all()):
-                            raise
-                        diverged = f"the outputs of batch {b} are not finite"
-                        break
-                    value = float(loss.item())
-                    if not math.isfinite(value):
-                        diverged = f"the loss of batch {b} is {value}"
-                        break
-                    loss.backward()
-                    optimizer.step()
                     n = xb.shape[0]
+                    out = loss = None
+                    if n or ddp is None:  # a rank's share of the last step may be empty
+                        out = model(xb)
+                        yb = _align(out, yb)
+                        try:
+                            loss = loss_fn(out, yb)
+                        except ValueError:  # losses refuse NaN inputs: report it as divergence
+                            if bool(xp.isfinite(out.data).all()):
+                                raise
+                            diverged = f"the outputs of batch {b} are not finite"
+                            if ddp is None:
+                                break
+                    value = float(loss.item()) if loss is not None else (math.nan if n else 0.0)
+                    if ddp is not None:  # average the gradients; agree on the loss and stopping
+                        if loss is not None and math.isfinite(value):
+                            loss.backward()
+                        late = _late(deadline)
+                        value, n, (interrupts.requested, late) = ddp.step(
+                            value * n, n, (interrupts.requested, late)
+                        )
+                    if not math.isfinite(value):
+                        diverged = diverged or f"the loss of batch {b} is {value}"
+                        break
+                    if ddp is None:
+                        loss.backward()
+                    optimizer.step()
                     total += value * n
                     count += n
-                    if coll is not None:
+                    if coll is not None and out is not None:
                         coll.add(out.data, yb.data)
                     if batch_cbs:
                         batch_logs = {"loss": value, "size": n}
@@ -780,7 +817,7 @@ def fit(
                         raise KeyboardInterrupt
                     if state.stop:
                         break
-                    if deadline is not None and time.perf_counter() >= deadline:
+                    if late if ddp is not None else _late(deadline):  # ddp: as the ranks agreed
                         state.request_stop("time_limit")
                         break
                 if diverged is None and count and not guard.check(keep):
@@ -800,9 +837,15 @@ def fit(
                 if count == 0:
                     raise ValueError("fit: an epoch had no batches (is the training data empty?)")
                 logs: dict[str, Any] = {"loss": total / count}
-                if coll is not None:
+                if coll is not None and ddp is None:
                     logs.update(coll.compute(metric_fns))
-                    del coll
+                if ddp is not None:  # metrics averaged over the ranks; agree on stopping
+                    late = _late(deadline)
+                    metric_logs, (interrupts.requested, late) = ddp.end_epoch(
+                        metric_fns, coll, (interrupts.requested, late)
+                    )
+                    logs.update(metric_logs)
+                coll = None
                 if val_batches is not None:
                     logs.update(_run_eval(model, loss_fn, val_batches(), metric_fns, dtype, "val_"))
                 logs["lr"] = lr
@@ -819,7 +862,7 @@ def fit(
                     best_loss = min(best_loss, logs["loss"])
                     if no_improvement >= n_iter_no_change:
                         state.request_stop("tol")
-                if deadline is not None and time.perf_counter() >= deadline:
+                if late if ddp is not None else _late(deadline):
                     state.request_stop("time_limit")
                 for cb in cbs:
                     cb.on_epoch_end(epoch, logs)
