@@ -25,9 +25,17 @@ from chainrule.distributed.sampler import ShardedLoader
 
 __all__ = ["DataParallel"]
 
-# the loop's stop requests, in the order ``step`` and ``end_epoch`` take them: set on any rank,
-# they hold on every rank. (Callbacks see the same logs on every rank, so they decide alike.)
-STEP_FLAGS = ("interrupted", "time_limit")
+
+class _Agreed:
+    """The loop's Ctrl-C flag as the ranks agreed on it at the last exchange.
+
+    A rank's own flag (set by its signal handler at any moment, even during an Allreduce)
+    travels with the next exchange; every rank stops at the same step.
+    """
+
+    def __init__(self, local: Any) -> None:
+        self.local = local
+        self.requested = False
 
 
 class DataParallel:
@@ -62,9 +70,9 @@ class DataParallel:
         check_same_model(model, self.comm)
         broadcast_model(model, self.comm)
         self.model = model
-        self.reducer = GradientReducer(
-            model.parameters(), self.comm, bucket_bytes, n_extra=1 + len(STEP_FLAGS)
-        )
+        self.reducer = GradientReducer(model.parameters(), self.comm, bucket_bytes, n_extra=3)
+        self.interrupts = _Agreed(None)
+        self.late = False  # the time limit ran out on some rank, as of the last exchange
 
     @staticmethod
     def wanted(distributed: bool | None) -> bool:
@@ -107,6 +115,23 @@ class DataParallel:
             mine = -1
         _same(self.comm, mine, "batches per epoch in its DataLoader")
 
+    def agreed(self, interrupts: Any) -> _Agreed:
+        """Wrap the loop's Ctrl-C flag: its ``requested`` becomes the ranks' agreed value.
+
+        Stop requests (Ctrl-C, the time limit) set on any rank hold on every rank from the
+        next exchange on; callbacks see the same logs on every rank, so they decide alike.
+        """
+        self.interrupts = _Agreed(interrupts)
+        return self.interrupts
+
+    def _flags(self, late: bool) -> list[float]:
+        local = self.interrupts.local
+        return [float(bool(local is not None and local.requested)), float(late)]
+
+    def _agree(self, flags: Sequence[float]) -> None:
+        self.interrupts.requested = flags[0] > 0
+        self.late = flags[1] > 0
+
     def callbacks(self, cbs: Sequence[Any]) -> list[Any]:
         """The callbacks this rank runs: those that write files or print run on rank 0 only."""
         if self.is_main:
@@ -116,7 +141,7 @@ class DataParallel:
         return [c for c in cbs if not isinstance(c, (CSVLogger, ModelCheckpoint, ProgressBar))]
 
     # ------------------------------------------------------------------ each step
-    def step(self, loss_sum: float, rows: int, flags: Sequence[bool]) -> tuple[float, int, tuple]:
+    def step(self, loss_sum: float, rows: int, late: bool) -> tuple[float, int]:
         """Average the gradients; agree on the step's loss and the stop requests.
 
         Parameters
@@ -125,23 +150,24 @@ class DataParallel:
             This rank's mean loss times its rows (0 for an empty batch; NaN if it diverged).
         rows : int
             This rank's rows in the step.
-        flags : sequence of bool
-            This rank's stop requests, in the order of ``STEP_FLAGS``.
+        late : bool
+            Whether the time limit has run out on this rank.
 
         Returns
         -------
-        (float, int, tuple of bool)
-            The mean loss over the global batch, its rows, and each flag set on any rank.
+        (float, int)
+            The mean loss over the global batch and its rows. ``self.late`` and the wrapped
+            Ctrl-C flag now hold the agreed stop requests.
         """
-        total, sums = self.reducer.sync(rows, [loss_sum, *map(float, flags)])
-        mean = sums[0] / total if total > 0 else math.nan
-        return mean, int(total), tuple(s > 0 for s in sums[1:])
+        total, sums = self.reducer.sync(rows, [loss_sum, *self._flags(late)])
+        self._agree(sums[1:])
+        return (sums[0] / total if total > 0 else math.nan), int(total)
 
     # ------------------------------------------------------------------ each epoch
     def end_epoch(
-        self, metrics: Sequence[tuple[str, Any]], collected: Any, flags: Sequence[bool]
-    ) -> tuple[dict[str, float], tuple]:
-        """The training metrics averaged over the ranks, and each of ``flags`` set on any rank.
+        self, metrics: Sequence[tuple[str, Any]], collected: Any, late: bool
+    ) -> dict[str, float]:
+        """The training metrics averaged over the ranks; agree on the stop requests.
 
         ``collected`` holds this rank's outputs and targets of the epoch (the loop's
         collector, or None without metrics). Each rank computes the metrics on its own rows;
@@ -156,12 +182,12 @@ class DataParallel:
         rows = sum(int(o.shape[0]) for o in outs)
         logs = collected.compute(metrics) if outs else {}
         weighted = (float(logs[k]) * rows if rows else 0.0 for k in keys)
-        buf = _host([rows, *weighted, *map(float, flags)])
+        buf = _host([rows, *weighted, *self._flags(late)])
         self.comm.Allreduce(MPI.IN_PLACE, buf, op=MPI.SUM)
         self.sync_buffers()
         total = buf[0]
-        out = {k: float(buf[1 + i] / total) if total else math.nan for i, k in enumerate(keys)}
-        return out, tuple(bool(v > 0) for v in buf[1 + len(keys) :])
+        self._agree(buf[1 + len(keys) :])
+        return {k: float(buf[1 + i] / total) if total else math.nan for i, k in enumerate(keys)}
 
     def sync_buffers(self) -> None:
         """Rank 0's buffers (BatchNorm's running statistics, seen on rank 0's rows only) on
@@ -203,7 +229,13 @@ def check_same_data(arrays: Sequence[Any], comm: Any) -> None:
     _same(comm, n, "training rows")
     # a cheap fingerprint: ranks that loaded different files (or shuffled differently) differ
     mine = tuple(round(float(to_numpy(xp.sum(a, dtype=xp.float64))), 6) for a in arrays)
-    _same(comm, mine, "data values (a different sum: the ranks loaded different data?)")
+    sums = comm.allgather(mine)
+    for r, v in enumerate(sums):
+        if v != sums[0]:
+            raise ValueError(
+                f"distributed: the data on rank {r} differ from rank 0's (sums of inputs and "
+                f"targets {v} against {sums[0]}); every rank must pass the same data"
+            )
 
 
 def _same(comm: Any, mine: Any, what: str) -> None:

@@ -761,6 +761,8 @@ def fit(
     model.train()
     try:
         with _quiet_floats(), _Interrupts() as interrupts:
+            if ddp is not None:  # a Ctrl-C counts once every rank has heard of it
+                interrupts = ddp.agreed(interrupts)
             for cb in cbs:
                 cb.on_train_begin(history)
             for epoch in range(int(epochs)):
@@ -795,10 +797,7 @@ def fit(
                     if ddp is not None:  # average the gradients; agree on the loss and stopping
                         if loss is not None and math.isfinite(value):
                             loss.backward()
-                        late = _late(deadline)
-                        value, n, (interrupts.requested, late) = ddp.step(
-                            value * n, n, (interrupts.requested, late)
-                        )
+                        value, n = ddp.step(value * n, n, _late(deadline))
                     if not math.isfinite(value):
                         diverged = diverged or f"the loss of batch {b} is {value}"
                         break
@@ -817,7 +816,7 @@ def fit(
                         raise KeyboardInterrupt
                     if state.stop:
                         break
-                    if late if ddp is not None else _late(deadline):  # ddp: as the ranks agreed
+                    if ddp.late if ddp is not None else _late(deadline):  # ddp: as ranks agreed
                         state.request_stop("time_limit")
                         break
                 if diverged is None and count and not guard.check(keep):
@@ -840,11 +839,7 @@ def fit(
                 if coll is not None and ddp is None:
                     logs.update(coll.compute(metric_fns))
                 if ddp is not None:  # metrics averaged over the ranks; agree on stopping
-                    late = _late(deadline)
-                    metric_logs, (interrupts.requested, late) = ddp.end_epoch(
-                        metric_fns, coll, (interrupts.requested, late)
-                    )
-                    logs.update(metric_logs)
+                    logs.update(ddp.end_epoch(metric_fns, coll, _late(deadline)))
                 coll = None
                 if val_batches is not None:
                     logs.update(_run_eval(model, loss_fn, val_batches(), metric_fns, dtype, "val_"))
@@ -862,7 +857,7 @@ def fit(
                     best_loss = min(best_loss, logs["loss"])
                     if no_improvement >= n_iter_no_change:
                         state.request_stop("tol")
-                if late if ddp is not None else _late(deadline):
+                if ddp.late if ddp is not None else _late(deadline):
                     state.request_stop("time_limit")
                 for cb in cbs:
                     cb.on_epoch_end(epoch, logs)

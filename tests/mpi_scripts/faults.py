@@ -1,0 +1,65 @@
+"""Run under ``mpiexec -n N``: one rank fails (or holds other data) while the others train.
+
+``python faults.py MODE``:
+
+- ``raise``: rank 1 raises in epoch 2; the job must end with rank 1's message.
+- ``kill``: rank 1 kills itself with SIGKILL in epoch 2; the job must end.
+- ``model``: rank 1 builds a wider model; every rank must stop with an error naming rank 1.
+- ``length``: rank 1 has one row less; an error naming rank 1.
+- ``values``: rank 1 has other values; an error naming rank 1.
+- ``interrupt``: train until the launcher's Ctrl-C; rank 0 prints what it kept.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import sys
+
+import numpy as np
+
+from chainrule import distributed as dist
+from chainrule import nn, optim
+from chainrule.nn.losses import cross_entropy
+from chainrule.train import Callback, fit
+
+
+class Fail(Callback):
+    def __init__(self, mode: str) -> None:
+        self.mode = mode
+
+    def on_epoch_end(self, epoch: int, logs: dict) -> None:
+        if dist.rank() == 0 and epoch == 0:
+            print("READY", flush=True)
+        if dist.rank() != 1 or epoch != 2:
+            return
+        if self.mode == "raise":
+            raise RuntimeError("boom on purpose in rank 1's callback")
+        if self.mode == "kill":
+            os.kill(os.getpid(), signal.SIGKILL)
+
+
+def main() -> None:
+    mode = sys.argv[1]
+    dist.init()
+    rank = dist.rank()
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((120, 4)).astype(np.float32)
+    y = (X[:, 0] > 0).astype(np.int64)
+    hidden = 8
+    if rank == 1 and mode == "model":
+        hidden = 9
+    if rank == 1 and mode == "length":
+        X, y = X[:-1], y[:-1]
+    if rank == 1 and mode == "values":
+        X = X + 1
+    model = nn.mlp([4, hidden, 2], seed=0)
+    epochs = 100_000 if mode == "interrupt" else 6
+    h = fit(model, cross_entropy, optim.SGD(model.parameters(), lr=0.05), X, y, epochs=epochs,
+            batch_size=4, verbose=0, seed=0, callbacks=[Fail(mode)])  # fmt: skip
+    if rank == 0:
+        print(f"RESULT stopped={h.stopped_reason} epochs={h.epochs}", flush=True)
+
+
+if __name__ == "__main__":
+    main()
