@@ -106,7 +106,7 @@ def test_gradients_are_bucketed_in_reverse_order_by_size_and_dtype() -> None:
     small = GradientReducer(params, comm=None, bucket_bytes=4 * 1100)
     sizes = [[int(p.data.size) for p in b.params] for b in small.buckets]
     assert sizes == [[3, 60, 20, 1000], [50], [5000]]  # a big parameter gets its own bucket
-    assert [b.offset for b in small.buckets] == [1 + len(params), 0, 0]  # shared numbers first
+    assert [b.offset for b in small.buckets] == [0, 0, 1 + len(params)]  # shared numbers last
     mixed = [cr.zeros(3, requires_grad=True), cr.zeros(2, dtype=cr.float64, requires_grad=True)]
     assert [b.dtype for b in GradientReducer(mixed, comm=None).buckets] == [
         np.dtype("float64"),

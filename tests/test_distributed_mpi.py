@@ -3,7 +3,7 @@
 Each test launches the scripts in ``tests/mpi_scripts`` with the ``mpiexec`` of the ``mpich``
 wheel, inside a network namespace that has only loopback (``unshare -n``), so nothing listens
 on or leaves through a real interface; where ``unshare`` is not permitted, Hydra is bound to the
-loopback interface (``-iface lo``) instead. A hang fails the test at its timeout, and every
+loopback interface (``-iface lo``) instead (``chainrule.distributed.launch``). A hang fails the test at its timeout, and every
 process the launch started is killed.
 """
 
@@ -11,17 +11,17 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import signal
 import subprocess
 import sys
 import time
-from functools import cache
 from pathlib import Path
 
 import pytest
 
 pytest.importorskip("mpi4py", reason="the distributed tests need mpi4py: pip install '.[mpi]'")
+
+from chainrule.distributed.launch import local_command
 
 SCRIPTS = Path(__file__).parent / "mpi_scripts"
 BIN = Path(sys.executable).parent
@@ -30,22 +30,6 @@ TIMEOUT = 90  # seconds; a run takes 1-5 s, so only a hang reaches this
 
 if not MPIEXEC.exists():  # pragma: no cover - mpi4py built against a system MPI
     pytest.skip(f"no mpiexec beside {sys.executable} (pip install mpich)", allow_module_level=True)
-
-
-@cache
-def _netns() -> bool:
-    """Whether processes can be put in a loopback-only network namespace here (root, unshare)."""
-    if not (shutil.which("unshare") and shutil.which("ip")):
-        return False
-    probe = ["unshare", "-n", "sh", "-c", "ip link set lo up"]
-    return subprocess.run(probe, capture_output=True).returncode == 0
-
-
-def _command(n: int, argv: list[str]) -> list[str]:
-    launch = [str(MPIEXEC), "-n", str(n), *argv]
-    if _netns():  # `exec`: the Popen's pid is mpiexec itself, so signals reach the launcher
-        return ["unshare", "-n", "sh", "-c", 'ip link set lo up && exec "$@"', "sh", *launch]
-    return [str(MPIEXEC), "-iface", "lo", *launch[1:]]
 
 
 def _descendants(pid: int) -> list[int]:
@@ -83,7 +67,7 @@ class Run:
             "PATH": f"{BIN}{os.pathsep}{os.environ['PATH']}",
         }
         self.proc = subprocess.Popen(
-            _command(n, argv), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+            local_command(n, argv, str(MPIEXEC)), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
             env=env, cwd=cwd,
         )  # fmt: skip
 

@@ -7,8 +7,8 @@ reduces the buffer in place with one ``Allreduce`` (``MPI.SUM``) and divides by 
 rows, so that ranks with unequal batches still give the gradient of the mean loss over the
 global batch. The gradients become views of the reduced buffer (no copy back).
 
-The first bucket also carries a few numbers every rank must agree on: the rows of the step,
-the caller's numbers (the summed loss, stop requests), and whether each parameter got a gradient anywhere (a
+The last bucket (reduced last) also carries a few numbers every rank must agree on: the rows
+of the step, the caller's numbers (the summed loss, stop requests), and whether each parameter got a gradient anywhere (a
 parameter no rank has a gradient for keeps ``grad=None``, as on one process).
 
 With CuPy arrays the buffer is staged through host memory (the ``mpich`` wheel is not
@@ -91,8 +91,10 @@ class GradientReducer:
             size += nbytes
         # the shared numbers: rows, the caller's, then one "has a gradient" count per parameter
         self.head = 1 + self.n_extra + len(self.params)
+        last = len(groups) - 1
         self.buckets = [
-            _Bucket(ps, ps[0].data.dtype, self.head if i == 0 else 0) for i, ps in enumerate(groups)
+            _Bucket(ps, ps[0].data.dtype, self.head if i == last else 0)
+            for i, ps in enumerate(groups)
         ]
         self.index = {id(p): i for i, p in enumerate(self.params)}
         self._requests: list[Any] = []
@@ -109,7 +111,7 @@ class GradientReducer:
                 flat[a:b] = 0
             else:
                 xp.multiply(g.data.reshape(-1), rows, out=flat[a:b])
-        if i == 0:
+        if i == len(self.buckets) - 1:
             if len(extra) != self.n_extra:
                 raise ValueError(f"distributed: expected {self.n_extra} numbers, got {len(extra)}")
             head = [rows, *extra, *(0.0 if p.grad is None else 1.0 for p in self.params)]
@@ -123,6 +125,13 @@ class GradientReducer:
         host = flat if xp is _numpy() else to_numpy(flat)
         self._requests.append(self.comm.Iallreduce(MPI.IN_PLACE, host, op=MPI.SUM))
         self._staged.append((i, host))
+
+    def progress(self) -> None:
+        """Let MPI move the started Allreduces on (MPICH progresses only inside MPI calls)."""
+        if self._requests:
+            from mpi4py import MPI
+
+            MPI.Request.Testall(self._requests)
 
     def reduce(self, i: int) -> None:
         """Bucket ``i``'s Allreduce, blocking."""
@@ -151,7 +160,7 @@ class GradientReducer:
         Call after every bucket is reduced. Returns the total rows and the sums of the
         caller's numbers.
         """
-        head = to_numpy(self.buckets[0].flat[: self.head]).astype(float).tolist()
+        head = to_numpy(self.buckets[-1].flat[: self.head]).astype(float).tolist()
         rows, extra, present = head[0], head[1 : 1 + self.n_extra], head[1 + self.n_extra :]
         scale = 1.0 / rows if rows > 0 else 0.0
         for bucket in self.buckets:
