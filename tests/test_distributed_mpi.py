@@ -105,6 +105,7 @@ def test_n_ranks_at_batch_b_train_as_one_process_at_batch_nb(n: int) -> None:
         assert r["max_diff_vs_one_process"] < 1e-6, (name, r)
         assert r["max_diff_between_ranks"] == 0.0, (name, r)  # identical, not just close
         assert r["loss_diff"] < 1e-9 and r["accuracy_diff"] < 1e-9, (name, r)
+    assert report["overlap_max_grad_diff"] < 1e-12  # Allreduce during backward: same gradients
 
 
 # ----------------------------------------------------------------------------- faults

@@ -70,6 +70,7 @@ class OverlappedReducer(GradientReducer):
         self._waiting: list[int] = []
         self._started: list[bool] = []
         self._seen: set[int] = set()
+        self.early = 0
 
     def ready(self, slot: int, g: Any) -> None:
         """Parameter ``slot``'s final gradient ``g``: into its bucket; start the bucket if full."""
@@ -85,6 +86,7 @@ class OverlappedReducer(GradientReducer):
         self._waiting[i] -= 1
         if self._waiting[i] == 0 and i < len(self.buckets) - 1:
             self._started[i] = True
+            self.early += 1
             self.start(i)
         else:
             self.progress()
@@ -97,6 +99,7 @@ class OverlappedReducer(GradientReducer):
         self._waiting = [len(b.params) for b in self.buckets]
         self._started = [False] * len(self.buckets)
         self._seen = set()
+        self.early = 0  # buckets whose Allreduce started before backward ended
         wrapped = [
             m
             for m in model.modules()
