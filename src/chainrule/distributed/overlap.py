@@ -73,18 +73,19 @@ class OverlappedReducer(GradientReducer):
         self.early = 0
 
     def ready(self, slot: int, g: Any) -> None:
-        """Parameter ``slot``'s final gradient ``g``: into its bucket; start the bucket if full."""
-        if slot in self._seen:
-            raise RuntimeError(
-                "distributed overlap: a parameter was read twice in one forward pass (tied "
-                "weights); train without overlap"
-            )
-        self._seen.add(slot)
+        """A gradient ``g`` of parameter ``slot`` from one use: into its bucket; start the bucket
+        once every use of its parameters in the forward pass has arrived."""
         i, j = self.where[slot]
         a, b = self.buckets[i].slices[j]
-        xp.multiply(g.reshape(-1), self.rows, out=self.buckets[i].flat[a:b])
+        out = self.buckets[i].flat[a:b]
+        if slot in self._seen:  # a module called twice (shared weights): add the second use
+            out += g.reshape(-1) * self.rows
+        else:
+            self._seen.add(slot)
+            xp.multiply(g.reshape(-1), self.rows, out=out)
         self._waiting[i] -= 1
         if self._waiting[i] == 0 and i < len(self.buckets) - 1:
+            self._zero_unseen(i)
             self._started[i] = True
             self.early += 1
             self.start(i)
@@ -96,7 +97,7 @@ class OverlappedReducer(GradientReducer):
         """Run one forward and backward inside; the averaged gradients are set at exit."""
         self.rows = float(rows)
         self.result = None
-        self._waiting = [len(b.params) for b in self.buckets]
+        self._waiting = [0] * len(self.buckets)  # uses made in forward, not yet in backward
         self._started = [False] * len(self.buckets)
         self._seen = set()
         self.early = 0  # buckets whose Allreduce started before backward ended
@@ -114,10 +115,12 @@ class OverlappedReducer(GradientReducer):
             _ACTIVE.pop()
             for mod in wrapped:
                 object.__delattr__(mod, "forward")
+        last = len(self.buckets) - 1
         for i in range(len(self.buckets)):  # the rest: unused parameters, and the last bucket
             if not self._started[i]:
-                if self._waiting[i] or i == len(self.buckets) - 1:
-                    self._refill_unseen(i)
+                self._zero_unseen(i)
+                if i == last:
+                    self._fill_head()
                 self.start(i)
         self.wait()
         self.result = self.finish()
@@ -136,7 +139,11 @@ class OverlappedReducer(GradientReducer):
                 (n, p) for n, p in mod._parameters.items() if p is not None and id(p) in index
             ]
             for name, p in params:
-                object.__setattr__(mod, name, _grad_ready(p, slot=index[id(p)]))
+                slot = index[id(p)]
+                marked = _grad_ready(p, slot=slot)
+                object.__setattr__(mod, name, marked)
+                if marked.grad_fn is not None:  # a use that backward will report
+                    self._waiting[self.where[slot][0]] += 1
             try:
                 return forward(*args, **kwargs)
             finally:
@@ -145,12 +152,14 @@ class OverlappedReducer(GradientReducer):
 
         return marked_forward
 
-    def _refill_unseen(self, i: int) -> None:
+    def _zero_unseen(self, i: int) -> None:
         bucket = self.buckets[i]
         for p, (a, b) in zip(bucket.params, bucket.slices):
             if self.index[id(p)] not in self._seen:
                 bucket.flat[a:b] = 0
-        if i == len(self.buckets) - 1:
-            head = [self.rows, *self.extra]
-            head += [1.0 if k in self._seen else 0.0 for k in range(len(self.params))]
-            bucket.flat[: self.head] = xp.asarray(head, dtype=bucket.flat.dtype)
+
+    def _fill_head(self) -> None:
+        head = [self.rows, *self.extra]
+        head += [1.0 if k in self._seen else 0.0 for k in range(len(self.params))]
+        flat = self.buckets[-1].flat
+        flat[: self.head] = xp.asarray(head, dtype=flat.dtype)
