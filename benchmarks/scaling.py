@@ -247,6 +247,8 @@ def main(argv: list[str] | None = None) -> int:
         f"every rank single-threaded unless said. {args.rounds} interleaved rounds of "
         f"{args.steps} timed steps (after {args.warmup} warm-up), medians. Took {seconds:.0f} s.",
         "",
+        f"Command: `python benchmarks/scaling.py {' '.join(argv if argv is not None else sys.argv[1:])}`",
+        "",
         "## Weak scaling, workload B (1024-2048-2048-10, batch 256 per rank)",
         "",
         "| configuration | samples/s | step ms | compute ms | Allreduce ms | Allreduce share "
