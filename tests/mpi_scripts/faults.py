@@ -7,6 +7,8 @@
 - ``model``: rank 1 builds a wider model; every rank must stop with an error naming rank 1.
 - ``length``: rank 1 has one row less; an error naming rank 1.
 - ``values``: rank 1 has other values; an error naming rank 1.
+- ``loader``: each rank passes a DataLoader of its own shard, rank 1's one batch longer; an
+  error naming rank 1.
 - ``interrupt``: train until the launcher's Ctrl-C; rank 0 prints what it kept.
 """
 
@@ -54,6 +56,12 @@ def main() -> None:
     if rank == 1 and mode == "values":
         X = X + 1
     model = nn.mlp([4, hidden, 2], seed=0)
+    if mode == "loader":
+        from chainrule.data import DataLoader, TensorDataset
+
+        shard = slice(rank * 40, rank * 40 + (44 if rank == 1 else 40))
+        X = DataLoader(TensorDataset(X[shard], y[shard]), batch_size=4)
+        y = None
     epochs = 100_000 if mode == "interrupt" else 6
     h = fit(model, cross_entropy, optim.SGD(model.parameters(), lr=0.05), X, y, epochs=epochs,
             batch_size=4, verbose=0, seed=0, callbacks=[Fail(mode)])  # fmt: skip

@@ -306,6 +306,7 @@ def _train(
     args: argparse.Namespace, model: Any, optimizer: Any, spec: C.ModelSpec, split: Split
 ) -> Any:
     """``fit`` with the run's options; returns the History (marked interrupted on Ctrl-C)."""
+    from chainrule import distributed as dist
     from chainrule.train import EarlyStopping, History, ProgressBar, fit
 
     callbacks: list[Any] = []
@@ -339,9 +340,11 @@ def _train(
                 n_iter_no_change=args.n_iter_no_change,
             )
         except KeyboardInterrupt:  # Ctrl-C before fit took SIGINT over, or a second Ctrl-C
+            if dist.launched_world_size() > 1:  # other ranks may be inside fit: end them all
+                raise
             history = History()
             history.stopped_reason = "interrupted"
-    for w in caught:  # e.g. DivergenceWarning, as one line each
+    for w in caught if dist.is_main() else ():  # e.g. DivergenceWarning, one line each, once
         print(f"chainrule: warning: {' '.join(str(w.message).split())}", file=sys.stderr)
     return history
 
@@ -352,7 +355,7 @@ def run(args: argparse.Namespace) -> int:
 
     if dist.launched_world_size() == 1:
         return _run(args)
-    from chainrule.cli.main import EXIT_USAGE, USER_ERRORS, error_line
+    from chainrule.cli.main import EXIT_INTERRUPTED, EXIT_USAGE, USER_ERRORS, error_line
 
     try:  # under mpiexec: a user error on one rank must end every rank, not leave them waiting
         return _run(args)
@@ -362,6 +365,10 @@ def run(args: argparse.Namespace) -> int:
         )
         dist.abort(EXIT_USAGE)
         raise  # pragma: no cover - abort does not return
+    except KeyboardInterrupt:  # outside fit (which stops every rank together): end them all
+        print(f"chainrule: rank {dist.rank()}: interrupted", file=sys.stderr)
+        dist.abort(EXIT_INTERRUPTED)
+        raise  # pragma: no cover
 
 
 def _run(args: argparse.Namespace) -> int:
