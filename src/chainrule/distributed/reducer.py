@@ -8,8 +8,9 @@ rows, so that ranks with unequal batches still give the gradient of the mean los
 global batch. The gradients become views of the reduced buffer (no copy back).
 
 The last bucket (reduced last) also carries a few numbers every rank must agree on: the rows
-of the step, the caller's numbers (the summed loss, stop requests), and whether each parameter got a gradient anywhere (a
-parameter no rank has a gradient for keeps ``grad=None``, as on one process).
+of the step, the caller's numbers (the summed loss, stop requests), and whether each parameter
+got a gradient anywhere (a parameter no rank has a gradient for keeps ``grad=None``, as on one
+process). They are summed in the bucket's dtype: exact for counts below 2**24 in float32.
 
 With CuPy arrays the buffer is staged through host memory (the ``mpich`` wheel is not
 CUDA-aware).
@@ -34,7 +35,7 @@ class _Bucket:
     def __init__(self, params: list[Any], dtype: Any, offset: int) -> None:
         self.params = params
         self.dtype = dtype
-        self.offset = offset  # slots before the gradients (the shared numbers, bucket 0 only)
+        self.offset = offset  # slots before the gradients (the shared numbers; last bucket only)
         self.slices = []
         start = offset
         for p in params:
