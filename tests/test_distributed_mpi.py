@@ -129,6 +129,16 @@ def test_ctrl_c_on_the_launcher_stops_every_rank_at_the_same_step() -> None:
     status, out, err = run.wait()
     assert status == 0, err
     assert _result(out).startswith("stopped=interrupted")
+    assert out.count("same=True") == 2  # both ranks stopped at the same step
+
+
+@pytest.mark.parametrize(
+    ("mode", "reason"), [("time_limit", "time_limit"), ("diverge", "diverged")]
+)
+def test_ranks_stop_together_on_the_time_limit_and_on_divergence(mode: str, reason: str) -> None:
+    status, out, err = mpirun(2, "faults.py", mode)
+    assert status == 0, err
+    assert out.count(f"stopped={reason}") == 2 and out.count("same=True") == 2, out
 
 
 # ----------------------------------------------------------------------------- bad input

@@ -10,6 +10,8 @@
 - ``loader``: each rank passes a DataLoader of its own shard, rank 1's one batch longer; an
   error naming rank 1.
 - ``interrupt``: train until the launcher's Ctrl-C; rank 0 prints what it kept.
+- ``time_limit``: rank 1 is slow; the ranks must agree on when the time limit runs out.
+- ``diverge``: a learning rate that diverges; every rank must stop at the same batch.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from __future__ import annotations
 import os
 import signal
 import sys
+import time
 
 import numpy as np
 
@@ -33,6 +36,8 @@ class Fail(Callback):
     def on_epoch_end(self, epoch: int, logs: dict) -> None:
         if dist.rank() == 0 and epoch == 0:
             print("READY", flush=True)
+        if self.mode == "time_limit" and dist.rank() == 1:
+            time.sleep(0.05)  # rank 1's clock runs out later than rank 0's
         if dist.rank() != 1 or epoch != 2:
             return
         if self.mode == "raise":
@@ -62,11 +67,14 @@ def main() -> None:
         shard = slice(rank * 40, rank * 40 + (44 if rank == 1 else 40))
         X = DataLoader(TensorDataset(X[shard], y[shard]), batch_size=4)
         y = None
-    epochs = 100_000 if mode == "interrupt" else 6
-    h = fit(model, cross_entropy, optim.SGD(model.parameters(), lr=0.05), X, y, epochs=epochs,
-            batch_size=4, verbose=0, seed=0, callbacks=[Fail(mode)])  # fmt: skip
-    if rank == 0:
-        print(f"RESULT stopped={h.stopped_reason} epochs={h.epochs}", flush=True)
+    epochs = 100_000 if mode in ("interrupt", "time_limit") else 6
+    lr = 1e12 if mode == "diverge" else 0.05
+    limit = 1.5 if mode == "time_limit" else None
+    h = fit(model, cross_entropy, optim.SGD(model.parameters(), lr=lr), X, y, epochs=epochs,
+            batch_size=4, verbose=0, seed=0, callbacks=[Fail(mode)], time_limit=limit)  # fmt: skip
+    weights = np.concatenate([np.asarray(p.data).ravel() for p in model.parameters()])
+    same = all(np.array_equal(w, weights) for w in dist.comm().allgather(weights))
+    print(f"RESULT stopped={h.stopped_reason} epochs={h.epochs} same={same}", flush=True)
 
 
 if __name__ == "__main__":

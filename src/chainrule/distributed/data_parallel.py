@@ -228,7 +228,7 @@ def check_same_data(arrays: Sequence[Any], comm: Any) -> None:
     n = int(arrays[0].shape[0])
     _same(comm, n, "training rows")
     # a cheap fingerprint: ranks that loaded different files (or shuffled differently) differ
-    mine = tuple(round(float(to_numpy(xp.sum(a, dtype=xp.float64))), 6) for a in arrays)
+    mine = tuple(f"{float(to_numpy(xp.sum(a, dtype=xp.float64))):.6g}" for a in arrays)  # NaN==NaN
     sums = comm.allgather(mine)
     for r, v in enumerate(sums):
         if v != sums[0]:
