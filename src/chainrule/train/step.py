@@ -348,15 +348,9 @@ class Loop:
                 return self._diverge(f"the loss of batch {self.state.batch} is {value}")
         else:
             self.optimizer.zero_grad()
-            out = self.model(xb)
-            if self.align:
-                yb = align_targets(out, yb)
-            try:
-                loss = self.loss_fn(out, yb)
-            except ValueError:  # losses refuse NaN inputs: report it as divergence
-                if self.guard is None or bool(xp.isfinite(out.data).all()):
-                    raise
-                return self._diverge(f"the outputs of batch {self.state.batch} are not finite")
+            out, yb, loss = self._forward(xb, yb)
+            if loss is None:
+                return self._diverge(self._nonfinite_outputs())
             value = float(loss.item())
             if self.guard is not None and not math.isfinite(value):
                 return self._diverge(f"the loss of batch {self.state.batch} is {value}")
@@ -378,15 +372,9 @@ class Loop:
         self.optimizer.zero_grad()
         out, n, value, why = None, xb.shape[0], 0.0, None
         if n:
-            out = self.model(xb)
-            if self.align:
-                yb = align_targets(out, yb)
-            try:
-                loss = self.loss_fn(out, yb)
-            except ValueError:  # losses refuse NaN inputs: report it as divergence
-                if self.guard is None or bool(xp.isfinite(out.data).all()):
-                    raise
-                value, why = math.nan, f"the outputs of batch {self.state.batch} are not finite"
+            out, yb, loss = self._forward(xb, yb)
+            if loss is None:
+                value, why = math.nan, self._nonfinite_outputs()
             else:
                 value = float(loss.item())
                 if math.isfinite(value) or self.guard is None:
@@ -400,6 +388,22 @@ class Loop:
         self.optimizer.step()
         self.steps += 1
         return self._record(value, rows, out, yb)
+
+    def _forward(self, xb: Any, yb: Any) -> tuple[Any, Any, Any]:
+        """The outputs, the (aligned) targets and the loss; the loss is None when the loss
+        function refused non-finite outputs (divergence, under the guard)."""
+        out = self.model(xb)
+        if self.align:
+            yb = align_targets(out, yb)
+        try:
+            return out, yb, self.loss_fn(out, yb)
+        except ValueError:  # losses refuse NaN inputs: report it as divergence
+            if self.guard is None or bool(xp.isfinite(out.data).all()):
+                raise
+            return out, yb, None
+
+    def _nonfinite_outputs(self) -> str:
+        return f"the outputs of batch {self.state.batch} are not finite"
 
     def _record(self, value: float, n: int, out: Any, yb: Any) -> float:
         """Account for a step's loss over its ``n`` rows; the batch callbacks."""
