@@ -10,6 +10,9 @@ Ctrl-C (or SIGTERM) stops training after the current batch; what was trained so 
 the run is marked ``"interrupted": true`` in ``metrics.json`` and the command exits with status
 130 (143 for SIGTERM). A signal after the last epoch (while scoring, saving or plotting) skips
 the remaining plots but still saves the finished run, with the same exit status.
+
+Under ``mpiexec -n N`` the same command trains data-parallel (``--batch-size`` per rank); rank 0
+alone prints and writes the one run directory, and an error on any rank ends every rank.
 """
 
 from __future__ import annotations
@@ -337,6 +340,7 @@ def _train(
     args: argparse.Namespace, model: Any, optimizer: Any, spec: C.ModelSpec, split: Split
 ) -> Any:
     """``fit`` with the run's options; returns the History (marked interrupted on Ctrl-C)."""
+    from chainrule import distributed as dist
     from chainrule.train import EarlyStopping, History, ProgressBar, fit
 
     callbacks: list[Any] = []
@@ -370,9 +374,11 @@ def _train(
                 n_iter_no_change=args.n_iter_no_change,
             )
         except KeyboardInterrupt:  # Ctrl-C before fit took SIGINT over, or a second Ctrl-C
+            if dist.launched_world_size() > 1:  # other ranks may be inside fit: end them all
+                raise
             history = History()
             history.stopped_reason = "interrupted"
-    for w in caught:  # e.g. DivergenceWarning, as one line each
+    for w in caught if dist.is_main() else ():  # e.g. DivergenceWarning, one line each, once
         print(f"chainrule: warning: {' '.join(str(w.message).split())}", file=sys.stderr)
     return history
 
@@ -380,6 +386,28 @@ def _train(
 def run(args: argparse.Namespace) -> int:
     """Train, save the run directory, print a summary; 130 (143 on SIGTERM) when interrupted,
     else 0."""
+    from chainrule import distributed as dist
+
+    if dist.launched_world_size() == 1:
+        return _run(args)
+    from chainrule.cli.main import EXIT_INTERRUPTED, EXIT_USAGE, USER_ERRORS, error_line
+
+    try:  # under mpiexec: a user error on one rank must end every rank, not leave them waiting
+        return _run(args)
+    except USER_ERRORS as exc:
+        print(
+            error_line(exc).replace("error: ", f"error: rank {dist.rank()}: ", 1), file=sys.stderr
+        )
+        dist.abort(EXIT_USAGE)
+        raise  # pragma: no cover - abort does not return
+    except KeyboardInterrupt:  # outside fit (which stops every rank together): end them all
+        print(f"chainrule: rank {dist.rank()}: interrupted", file=sys.stderr)
+        dist.abort(EXIT_INTERRUPTED)
+        raise  # pragma: no cover
+
+
+def _run(args: argparse.Namespace) -> int:
+    from chainrule import distributed as dist
     from chainrule import nn
 
     hidden = C.parse_sizes(args.hidden, "--hidden", allow_empty=True)
@@ -413,7 +441,7 @@ def run(args: argparse.Namespace) -> int:
         args, nn.utils.param_groups(model, weight_decay=args.weight_decay or 0.0)
     )
     n_train, n_val = len(split.X_train), 0 if split.X_val is None else len(split.X_val)
-    if not args.quiet:
+    if not args.quiet and dist.is_main():
         print(
             f"chainrule: training a {'-'.join(map(str, sizes))} {args.activation} network on "
             f"{data.name} ({n_train} training rows, {n_val} validation rows, loss {spec.loss}, "
@@ -425,6 +453,8 @@ def run(args: argparse.Namespace) -> int:
     t0 = time.perf_counter()
     history = _train(args, model, optimizer, spec, split)
     seconds = time.perf_counter() - t0
+    if not dist.is_main():  # rank 0 scores, saves and reports the run
+        return 130 if history.interrupted else 0
     with signals.deferred():  # training is over: a signal from here on keeps the finished run
         signals.pause_point("trained")
         scores = _save_run(
@@ -456,6 +486,7 @@ def _save_run(
     """Score the model, write the run directory (assembled aside, then renamed into place);
     return the scores. Plots are skipped, or dropped, once a signal arrives."""
     import chainrule
+    from chainrule import distributed
 
     n_train, n_val = len(split.X_train), 0 if split.X_val is None else len(split.X_val)
     scores = {
@@ -476,6 +507,7 @@ def _save_run(
         "train_seconds": seconds,
         "n_train": n_train,
         "n_val": n_val,
+        "ranks": distributed.world_size(),  # data-parallel processes (--batch-size is per rank)
         **scores,
     }
     metadata = {

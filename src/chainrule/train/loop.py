@@ -286,6 +286,7 @@ def fit(
     record_grad_norms: bool = False,
     scheduler: Any = None,
     compile: bool | None = None,
+    distributed: bool | None = None,
 ) -> History:
     """Train ``model`` by minimising ``loss_fn`` with ``optimizer``, until a criterion stops it.
 
@@ -355,11 +356,17 @@ def fit(
         op. None (default): when the step is replayable as recorded, i.e. plain
         :class:`~chainrule.optim.SGD` and a model without buffers or Dropout (see
         :func:`~chainrule.train.step.compilable`); a step that turns out not to be replayable
-        runs eagerly, silently. False: always eager.
+        runs eagerly, silently. False: always eager. Distributed training always runs
+        eagerly (the gradients are averaged between backward and the optimiser's step).
     scheduler : optional
         A learning-rate scheduler stepped after every epoch (adds
         :class:`~chainrule.train.LRScheduler`); ``ReduceLROnPlateau`` gets ``val_loss`` when
         there is validation data, else ``loss``.
+    distributed : bool, optional
+        Data-parallel training on MPI (:mod:`chainrule.distributed`); None (default): when
+        launched by ``mpiexec`` with more than one rank. ``batch_size`` is per rank: N ranks
+        at batch b train as one process at batch N·b. Every rank passes the same data; only
+        rank 0 prints progress and runs the callbacks that write files.
 
     Returns
     -------
@@ -419,8 +426,9 @@ def fit(
     dtype = _model_dtype(model)
     metric_fns = resolve_metrics(metrics, loss_fn)
     loader_seed, dropout_gen = _derive_seeds(seed)
+    ddp = _data_parallel(model, distributed)  # None on one process
     data = _prepare_data(
-        X, y, dtype, batch_size, shuffle, loader_seed, validation_data, validation_split
+        X, y, dtype, batch_size, shuffle, loader_seed, validation_data, validation_split, ddp
     )
     cbs = _callbacks(callbacks, record_grad_norms, scheduler, verbose)
     state = TrainState(epochs=int(epochs))
@@ -433,6 +441,7 @@ def fit(
         time_limit=time_limit,
         state=state,
         compile=compilable(model, optimizer) if compile is None else bool(compile),
+        ddp=ddp,
     )
     history = loop.history
     es = [c for c in cbs if isinstance(c, EarlyStopping)]
@@ -456,6 +465,17 @@ def fit(
     finally:
         model.train(was_training)
     return loop.finish()
+
+
+def _data_parallel(model: Any, distributed: bool | None) -> Any:
+    """A :class:`chainrule.distributed.DataParallel` when training on several ranks, else None.
+
+    >>> _data_parallel(None, False) is None
+    True
+    """
+    from chainrule.distributed import DataParallel  # the distributed layer sits below train
+
+    return DataParallel(model) if DataParallel.wanted(distributed) else None
 
 
 class _Data:
@@ -516,8 +536,10 @@ def _prepare_data(
     loader_seed: Any,
     validation_data: Any,
     validation_split: float,
+    ddp: Any = None,
 ) -> _Data:
-    """The training batches (a DataLoader) and the validation batches, checked."""
+    """The training batches (a DataLoader; under ``ddp`` this rank's share) and the
+    validation batches, checked."""
     if not 0.0 <= validation_split < 1.0:
         raise ValueError(f"fit: validation_split must be in [0, 1), got {validation_split}")
     if _is_batches(X):
@@ -527,6 +549,8 @@ def _prepare_data(
             raise ValueError("fit: validation_split needs arrays; pass validation_data instead")
         if iter(X) is X:
             raise TypeError("fit: X must be re-iterable (a DataLoader), not a one-shot iterator")
+        if ddp is not None:  # each rank's own loader, already its share of the data
+            ddp.check_batches(X)
         data = _Data(X, None)
     else:
         if y is None:
@@ -546,11 +570,15 @@ def _prepare_data(
             Xa, ya, val = Xa[:cut], ya[:cut], (Xa[cut:], ya[cut:])
         if Xa.shape[0] == 0:
             raise ValueError("fit: the training data is empty")
-        loader: Any = DataLoader(
-            TensorDataset(Xa, ya), batch_size=batch_size, shuffle=shuffle, seed=loader_seed
-        )
-        if not loader.shuffle and len(loader) <= _FixedBatches.MAX_BATCHES:
-            loader = _FixedBatches(loader)
+        loader: Any
+        if ddp is not None:  # this rank's strided share of each epoch
+            loader = ddp.loader((Xa, ya), batch_size, shuffle, loader_seed)
+        else:
+            loader = DataLoader(
+                TensorDataset(Xa, ya), batch_size=batch_size, shuffle=shuffle, seed=loader_seed
+            )
+            if not loader.shuffle and len(loader) <= _FixedBatches.MAX_BATCHES:
+                loader = _FixedBatches(loader)
         data = _Data(loader, int(Xa.shape[0]))
         if val is not None:
             _set_validation(data, *val)
@@ -614,8 +642,7 @@ def _train_epoch(loop: Loop, data: _Data, metric_fns: Sequence[Any], dtype: Any)
     if loop.epoch == 0 and loop.dead is not None:
         warnings.warn(loop.dead, DeadUnitsWarning, stacklevel=4)
     logs: dict[str, Any] = {"loss": loop.epoch_loss()}
-    if coll is not None:
-        logs.update(coll.compute(metric_fns))
+    logs.update(loop.epoch_metrics(metric_fns, coll))
     if data.val_batches is not None:
         logs.update(
             _run_eval(loop.model, loop.loss_fn, data.val_batches(), metric_fns, dtype, "val_")

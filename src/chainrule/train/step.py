@@ -233,6 +233,13 @@ class Loop:
         (BatchNorm's running statistics): :func:`compilable` tells.
     history, state : optional
         The History to record into and the TrainState shared with the callbacks.
+    ddp : DataParallel, optional
+        Data-parallel training on several ranks
+        (:class:`chainrule.distributed.DataParallel`): each step averages the gradients and
+        lets the ranks agree on the loss, Ctrl-C and the time limit; only rank 0 runs the
+        callbacks that write files or print; the step runs eagerly (``compile`` is ignored:
+        the gradients are averaged between backward and the optimiser's step). Call
+        :meth:`epoch_metrics` once per epoch. None (default): one process, no extra work.
 
     Attributes
     ----------
@@ -259,11 +266,14 @@ class Loop:
         compile: bool = False,
         history: History | None = None,
         state: TrainState | None = None,
+        ddp: Any = None,
     ) -> None:
         self.model, self.loss_fn, self.optimizer = model, loss_fn, optimizer
         self.history = history if history is not None else History()
         self.state = state if state is not None else TrainState()
-        self.callbacks = list(callbacks)
+        self.ddp = ddp
+        # only rank 0 writes files and progress
+        self.callbacks = list(callbacks) if ddp is None else ddp.callbacks(callbacks)
         for cb in self.callbacks:
             if not isinstance(cb, Callback):
                 raise TypeError(
@@ -272,6 +282,10 @@ class Loop:
             cb.set_context(model, optimizer, self.history, self.state)
         self.stoppers = list(stoppers)
         self.timer = None if time_limit is None else TimeLimit(time_limit)
+        # whether the time is up: this process's clock, or as the ranks last agreed
+        self._expired = None if self.timer is None else self.timer.expired
+        if ddp is not None and self.timer is not None:
+            self._expired = lambda: ddp.late
         self.align = align
         self.guard = WeightSnapshot(model) if guard else None
         # only the callbacks that do something at a hook are called there (per batch, it adds up)
@@ -283,7 +297,7 @@ class Loop:
             not c.touches_weights or not _overrides(c, "on_epoch_end") for c in self.callbacks
         )
         self.diverged: str | None = None
-        self.compiled = _compile(self._whole_step) if compile else None
+        self.compiled = _compile(self._whole_step) if compile and ddp is None else None
         self._out: Any = None  # the last eager outputs (their shape and dtype)
         self.check_dead = check_dead
         self.dead: str | None = None
@@ -323,8 +337,11 @@ class Loop:
         """One optimiser step on a batch; the batch loss, or None when training diverged.
 
         On divergence the weights are back at the epoch's start and :attr:`diverged` says
-        why; call :meth:`recover` (or let :meth:`run_epoch` do it) to stop and warn.
+        why; call :meth:`recover` (or let :meth:`run_epoch` do it) to stop and warn. Under
+        ``ddp`` the loss is the global batch's and :attr:`out` is None for an empty batch.
         """
+        if self.ddp is not None:
+            return self._step_ranks(xb, yb)
         if self.compiled is not None and self.steps:
             loss, out, yb = self._replayed(xb, yb)
             if loss is None:
@@ -334,15 +351,9 @@ class Loop:
                 return self._diverge(f"the loss of batch {self.state.batch} is {value}")
         else:
             self.optimizer.zero_grad()
-            out = self.model(xb)
-            if self.align:
-                yb = align_targets(out, yb)
-            try:
-                loss = self.loss_fn(out, yb)
-            except ValueError:  # losses refuse NaN inputs: report it as divergence
-                if self.guard is None or bool(xp.isfinite(out.data).all()):
-                    raise
-                return self._diverge(f"the outputs of batch {self.state.batch} are not finite")
+            out, yb, loss = self._forward(xb, yb)
+            if loss is None:
+                return self._diverge(self._nonfinite_outputs())
             value = float(loss.item())
             if self.guard is not None and not math.isfinite(value):
                 return self._diverge(f"the loss of batch {self.state.batch} is {value}")
@@ -352,7 +363,53 @@ class Loop:
             self.optimizer.step()
             self._out = out.data
         self.steps += 1
-        n = xb.shape[0]
+        return self._record(value, xb.shape[0], out, yb)
+
+    def _step_ranks(self, xb: Any, yb: Any) -> float | None:
+        """:meth:`step` as one rank of several: the gradients of the global batch.
+
+        Every rank takes part in the exchange, even with no rows (its share of an epoch's
+        last step may be empty) or a non-finite loss (it adds NaN to the global loss, so
+        that every rank diverges at the same step).
+        """
+        self.optimizer.zero_grad()
+        out, n, value, why = None, xb.shape[0], 0.0, None
+        if n:
+            out, yb, loss = self._forward(xb, yb)
+            if loss is None:
+                value, why = math.nan, self._nonfinite_outputs()
+            else:
+                value = float(loss.item())
+                if math.isfinite(value) or self.guard is None:
+                    loss.backward()
+        late = self.timer is not None and self.timer.expired()
+        value, rows = self.ddp.step(value * n, n, late)  # the global mean loss and rows
+        if self.guard is not None and not math.isfinite(value):
+            return self._diverge(why or f"the loss of batch {self.state.batch} is {value}")
+        if self.check_dead and not self.steps and n:
+            self._check_dead(xb)  # on the averaged gradients, equal on every rank
+        self.optimizer.step()
+        self.steps += 1
+        return self._record(value, rows, out, yb)
+
+    def _forward(self, xb: Any, yb: Any) -> tuple[Any, Any, Any]:
+        """The outputs, the (aligned) targets and the loss; the loss is None when the loss
+        function refused non-finite outputs (divergence, under the guard)."""
+        out = self.model(xb)
+        if self.align:
+            yb = align_targets(out, yb)
+        try:
+            return out, yb, self.loss_fn(out, yb)
+        except ValueError:  # losses refuse NaN inputs: report it as divergence
+            if self.guard is None or bool(xp.isfinite(out.data).all()):
+                raise
+            return out, yb, None
+
+    def _nonfinite_outputs(self) -> str:
+        return f"the outputs of batch {self.state.batch} are not finite"
+
+    def _record(self, value: float, n: int, out: Any, yb: Any) -> float:
+        """Account for a step's loss over its ``n`` rows; the batch callbacks."""
         self.total += value * n
         self.count += n
         self.out, self.targets = out, yb
@@ -403,21 +460,22 @@ class Loop:
     ) -> bool:
         """:meth:`step` over ``batches`` (pairs of Tensors) until they end or a guard stops.
 
-        ``collect(out, targets)`` sees every batch's outputs. Returns False when training
-        diverged (the weights restored, the warning given, ``"diverged"`` requested).
+        ``collect(out, targets)`` sees every batch's outputs (under ``ddp``, this rank's
+        non-empty ones). Returns False when training diverged (the weights restored, the
+        warning given, ``"diverged"`` requested).
         """
-        state, timer = self.state, self.timer
+        state, expired = self.state, self._expired
         for xb, yb in () if self.diverged is not None else batches:
             if self.step(xb, yb) is None:
                 break
-            if collect is not None:
+            if collect is not None and self.out is not None:
                 collect(self.out.data, self.targets.data)
             if self.interrupts is not None and self.interrupts.requested:
                 raise KeyboardInterrupt
             if state.stop:
                 break
-            if timer is not None and timer.expired():
-                state.request_stop(timer.reason)
+            if expired is not None and expired():
+                state.request_stop(TimeLimit.reason)
                 break
         if self.diverged is None and self.count:
             self.check_weights()
@@ -453,6 +511,19 @@ class Loop:
             raise ValueError("fit: an epoch had no batches (is the training data empty?)")
         return self.total / self.count
 
+    def epoch_metrics(self, metrics: Sequence[tuple[str, Any]], collected: Any) -> dict:
+        """The epoch's training metrics computed on ``collected`` (with ``compute(metrics)``
+        and the ``outs`` it gathered; None without metrics).
+
+        Under ``ddp``: averaged over the ranks, which also agree on the stop requests and
+        take rank 0's buffers; every rank must call it once per epoch, before
+        :meth:`end_epoch`.
+        """
+        if self.ddp is not None:
+            late = self.timer is not None and self.timer.expired()
+            return self.ddp.end_epoch(metrics, collected, late)
+        return {} if collected is None else collected.compute(metrics)
+
     def end_epoch(self, logs: dict[str, Any], record: bool = True) -> bool:
         """Record the epoch's ``logs`` (unless ``record`` is False: a live display keeps no
         history), apply the stoppers and callbacks; whether to stop."""
@@ -462,8 +533,8 @@ class Loop:
         for stopper in self.stoppers:
             if stopper.update_logs(logs):
                 state.request_stop(stopper.reason)
-        if self.timer is not None and self.timer.expired():
-            state.request_stop(self.timer.reason)
+        if self._expired is not None and self._expired():
+            state.request_stop(TimeLimit.reason)
         for cb in self.callbacks:
             cb.on_epoch_end(self.epoch, logs)
         if self.interrupts is not None and self.interrupts.requested:
@@ -484,7 +555,8 @@ class Loop:
         second Ctrl-C, or one raised by a callback) stops with ``"interrupted"``."""
         try:
             with quiet_floats(), Interrupts() as interrupts:
-                self.interrupts = interrupts
+                # under ddp, a Ctrl-C counts once every rank has heard of it
+                self.interrupts = interrupts if self.ddp is None else self.ddp.agreed(interrupts)
                 yield self
         except KeyboardInterrupt:
             self.state.request_stop("interrupted", override=True)
