@@ -18,8 +18,9 @@ pre-activations z. With the naive ``init="normal"`` (N(0, 1) weights) z is about
 wider than under Xavier, and the result records it: the std of z per layer and the mean slope
 φ′(z) per hidden layer (``saturation``). Measured, depth 20 and width 64: tanh's mean φ′ falls
 from 0.91 to 0.10, yet its gradient *explodes* (first/last 7e5), because the same large weights
-multiply it by about 8 per layer on the way back; ReLU, with no flat tail, overflows float32,
-which is reported as such (``overflow``) rather than as a NaN further on.
+multiply it by about 8 per layer on the way back; ReLU, with no flat tail, grows about
+√(64/2) ≈ 5.7 times per layer, and in a deep enough net (about 50 layers) its values overflow
+float32, which is reported as such (``overflow``) rather than as a NaN further on.
 
 >>> from chainrule.diagnostics import vanishing
 >>> r = vanishing(depth=10, width=32, steps=5, n_samples=128)
