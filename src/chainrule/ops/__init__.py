@@ -3,9 +3,6 @@
 One module per family; this package gathers their public names.
 """
 
-import sys
-
-from chainrule import tensor as _tensor
 from chainrule.ops.activations import elu, gelu, leaky_relu, relu, sigmoid, softplus, tanh
 from chainrule.ops.arithmetic import add, div, matmul, mul, neg, pow, sub
 from chainrule.ops.elementwise import abs, cos, exp, expm1, log, log1p, sin, sqrt
@@ -43,8 +40,6 @@ from chainrule.ops.shape import (
     transpose,
     unsqueeze,
 )
-
-_tensor._ops = sys.modules[__name__]  # Tensor's methods and operators dispatch to these ops
 
 subtract, multiply, divide, true_divide, negative, power = sub, mul, div, div, neg, pow
 

@@ -94,17 +94,12 @@ class SGD(Optimizer):
         if group["nesterov"] and (group["momentum"] <= 0 or group["dampening"] != 0):
             raise ValueError("Nesterov momentum needs momentum > 0 and dampening = 0")
 
-    def step(self, closure: Any = None) -> Any:
-        """Update every parameter that has a gradient, in place (see ``Optimizer.step``).
-
-        Groups without momentum and weight decay, the plain ``p -= lr·g``, take a loop with the
-        per-group decisions taken once; others go through ``Optimizer.step``.
-        """
-        if closure is not None or any(
-            g["momentum"] or g["weight_decay"] or type(g["lr"]) is not float
-            for g in self.param_groups
-        ):
-            return super().step(closure)
+    def _update_all(self) -> None:
+        """Groups without momentum and weight decay, the plain ``p -= lr·g``, take a loop with
+        the per-group decisions taken once; others go through ``Optimizer._update_all``."""
+        for g in self.param_groups:
+            if g["momentum"] or g["weight_decay"] or type(g["lr"]) is not float:
+                return super()._update_all()
         state, scratch = self.state, self._scratch
         for group in self.param_groups:
             lr = group["lr"]
@@ -119,7 +114,9 @@ class SGD(Optimizer):
                         f"a gradient of shape {g.shape} was set on a parameter of shape {p.shape}"
                     )
                 buf = scratch.get(p)
-                if buf is None or buf.dtype != g.dtype or buf.shape != g.shape:
+                # (dtypes of one kind are one object: `is not` is the quick test, and a false
+                # alarm only makes a fresh buffer)
+                if buf is None or buf.dtype is not g.dtype or buf.shape != g.shape:
                     buf = scratch[p] = xp.empty(g.shape, dtype=g.dtype)
                     state.setdefault(p, {})
                 xp.multiply(g, lr, out=buf)  # lr·g as in _update, into the reused array
