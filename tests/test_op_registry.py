@@ -115,3 +115,11 @@ def test_recordings_do_not_nest():
             with autograd.recording(Recorder()):
                 pass
     assert autograd._trace_hook is None
+
+
+def test_the_readme_rule_example_is_the_real_code():
+    readme = (SRC.parents[1] / "README.md").read_text()
+    block = readme.split("Every op is a forward beside its rule")[1].split("```python\n")[1]
+    code = block.split("```")[0]
+    assert "tanh.defvjp(lambda F, g, out, x: g * (1 - out * out))" in code
+    assert code in (SRC / "ops" / "activations.py").read_text()
