@@ -238,6 +238,20 @@ class Recorder:
     ``chainrule.compile`` is the recorder in the library: it records a training step from these
     reports and replays it. Every method does nothing here; a subclass overrides what it needs,
     and may raise to refuse something it cannot record.
+
+    Examples
+    --------
+    >>> import chainrule as cr
+    >>> from chainrule.autograd import Recorder, recording
+    >>> class OpNames(Recorder):
+    ...     def __init__(self):
+    ...         self.names = []
+    ...     def on_op(self, op, args, raw_args, kwargs, result):
+    ...         self.names.append(op.name)
+    >>> with recording(OpNames()) as rec:
+    ...     y = cr.tanh(cr.ones(2) * 2.0)
+    >>> rec.names
+    ['mul', 'tanh']
     """
 
     def on_op(self, op: Op, args: tuple, raw_args: list, kwargs: dict, result: Tensor) -> None:
@@ -273,7 +287,15 @@ _trace_hook: Recorder | None = None
 
 @contextmanager
 def recording(recorder: Recorder) -> Iterator[Recorder]:
-    """Install ``recorder`` for the duration of a ``with`` block (one at a time)."""
+    """Install ``recorder`` for the duration of a ``with`` block (one at a time).
+
+    >>> from chainrule import autograd
+    >>> with autograd.recording(autograd.Recorder()) as rec:
+    ...     autograd._trace_hook is rec
+    True
+    >>> autograd._trace_hook is None
+    True
+    """
     global _trace_hook
     if _trace_hook is not None:
         raise RuntimeError("a recorder is already installed: recordings do not nest")
@@ -284,13 +306,13 @@ def recording(recorder: Recorder) -> Iterator[Recorder]:
         _trace_hook = None
 
 
-def notify_read(what: str) -> None:
+def _notify_read(what: str) -> None:
     """Tell the installed recorder, if any, that Python code reads a tensor's values."""
     if _trace_hook is not None:
         _trace_hook.on_read(what)
 
 
-def notify_inplace(what: str) -> None:
+def _notify_inplace(what: str) -> None:
     """Tell the installed recorder, if any, that a tensor is changed in place."""
     if _trace_hook is not None:
         _trace_hook.on_inplace(what)

@@ -139,12 +139,12 @@ class Tensor:
     # ------------------------------------------------------------------ conversion
     def numpy(self) -> numpy.ndarray:
         """The values as a NumPy array (no copy on the NumPy backend)."""
-        _autograd.notify_read("reading a tensor's values (.numpy())")
+        _autograd._notify_read("reading a tensor's values (.numpy())")
         return to_numpy(self.data)
 
     def item(self) -> Any:
         """The single value of a one-element tensor as a Python number."""
-        _autograd.notify_read("reading a tensor's value (.item(), float(), int())")
+        _autograd._notify_read("reading a tensor's value (.item(), float(), int())")
         if self.data.size != 1:
             raise ValueError(
                 f"item() needs a tensor with one element, this one has shape {self.shape}"
@@ -152,7 +152,7 @@ class Tensor:
         return self.data.item()
 
     def tolist(self) -> Any:
-        _autograd.notify_read("reading a tensor's values (.tolist())")
+        _autograd._notify_read("reading a tensor's values (.tolist())")
         return self.data.tolist()
 
     def astype(self, dtype: Any) -> Tensor:
@@ -192,7 +192,7 @@ class Tensor:
             yield self[i]
 
     def __bool__(self) -> bool:
-        _autograd.notify_read("using a tensor as a truth value (if/while/bool())")
+        _autograd._notify_read("using a tensor as a truth value (if/while/bool())")
         if self.data.size != 1:
             raise ValueError(
                 f"the truth value of a tensor of shape {self.shape} is ambiguous; use .any() or .all()"
@@ -295,7 +295,7 @@ class Tensor:
 
     # in place: only where no recorded graph can be corrupted
     def _check_inplace(self, what: str) -> None:
-        _autograd.notify_inplace("an in-place tensor operation")
+        _autograd._notify_inplace("an in-place tensor operation")
         if self.grad_fn is not None or (self.requires_grad and _autograd.is_grad_enabled()):
             raise RuntimeError(
                 f"{what} on a tensor that requires grad would corrupt the recorded graph; "
