@@ -41,8 +41,8 @@ def test_a_private_forward_needs_its_name_spelled_out():
 def test_every_f_name_is_written_where_its_op_is_defined():
     # grep-ability: each F.name appears literally as `def name(`, `("name")` or `register("name"`
     sources = "\n".join(p.read_text() for p in SRC.rglob("*.py"))
-    for name in vars(RAW):
-        if name == "fast_rules_probe":  # a test's own op
+    for name, fn in vars(OPS).items():
+        if not fn.__module__.startswith("chainrule."):  # a test's own op
             continue
         pattern = rf'def {name}\(|\(\s*"{name}"|name="{name}"'
         assert re.search(pattern, sources), f"F.{name} is not spelled out in the source"
