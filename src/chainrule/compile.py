@@ -428,7 +428,9 @@ class _Recorder(autograd.Recorder):
     def check_updates(self) -> None:
         """Refuse a step that changed a parameter the replay would not change again."""
         for leaf, before in self.leaves.values():
-            if id(leaf) not in self.stepped and not xp.array_equal(leaf.data, before):
+            if id(leaf) not in self.stepped and not xp.array_equal(
+                leaf.data, before, equal_nan=True
+            ):
                 raise CompileError(
                     "compile: the step changed a parameter other than through an optimizer's "
                     "step() (e.g. p.data -= ...); a replay would not repeat that. Use an "
