@@ -157,7 +157,10 @@ def np_exp(x, g):
 
 def np_tanh(x, g):
     out = np.tanh(x)
-    return (g * (1 - out * out),)
+    t = np.multiply(out, out)  # the fast rule: (1 - out²)·g in one fresh array
+    np.subtract(1, t, out=t)
+    t *= g
+    return (t,)
 
 
 def np_sigmoid(x, g):
@@ -179,12 +182,16 @@ def np_relu(x, g):
 
 def np_sum(x, g):
     _out = np.sum(x)
-    return (np.full(x.shape, g),)
+    t = np.empty(x.shape, g.dtype)  # the fast rule: g filled into a fresh array
+    t.fill(g)
+    return (t,)
 
 
 def np_mean(x, g):
     _out = np.add.reduce(x, axis=None) / x.size
-    return (np.full(x.shape, g / x.size),)
+    t = np.empty(x.shape, g.dtype)  # the fast rule: g / n filled into a fresh array
+    t.fill(float(g) / x.size)
+    return (t,)
 
 
 def np_reshape(x, g):

@@ -298,3 +298,41 @@ def test_bad_arguments():
     fn = cr.compile(max_cache=1)(lambda x: x * 2)
     assert fn(cr.ones(1)).item() == 2.0
     assert "compiled" in repr(fn) and fn.sources and "def _replay" in fn.sources[0]
+
+
+# ----------------------------------------------------------------------------- on the engine
+def test_a_parameter_changed_outside_an_optimiser_is_refused():
+    w = cr.tensor([1.0, 2.0], requires_grad=True)
+
+    def manual(x):
+        loss = (w * x).sum()
+        loss.backward()
+        with cr.no_grad():
+            w.data -= 0.1 * w.grad.data  # raw array code: a replay would not repeat it
+        return loss
+
+    with pytest.raises(CompileError, match="other than through an optimizer"):
+        cr.compile(manual)(cr.ones(2))
+
+
+class _SignSGD(optim.Optimizer):
+    """An optimiser of the test's own: compile replays its step, whatever its update is."""
+
+    def __init__(self, params, lr):
+        super().__init__(params, {"lr": lr})
+
+    def _init_state(self, p, group):
+        return {}
+
+    def _update(self, p, grad, state, group):
+        p.data -= group["lr"] * np.sign(grad)
+
+
+def test_a_custom_optimiser_replays_its_own_update():
+    X, y = _data(48, 4, None)
+    args = (lambda m: _SignSGD(m.parameters(), 0.01), (4, 8, 1), "tanh", mse_loss, X, y, 8, 12)
+    eager_w, eager_l, _, _ = _train(*args, compiled=False)
+    comp_w, comp_l, fn, _ = _train(*args, compiled=True)
+    _assert_same(eager_w, comp_w)
+    np.testing.assert_allclose(comp_l, eager_l, rtol=RTOL, atol=ATOL)
+    assert fn.stats["replays"] == 11

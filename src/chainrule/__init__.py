@@ -11,6 +11,10 @@ op (see :mod:`chainrule.autograd`), on a PyTorch-like ``Tensor``.
 tensor([0.235 , 0.1966], dtype=float32)
 """
 
+# Tensor first: the engine and the ops are built on it, and tensor.py imports them at its end
+from chainrule import tensor as _tensor  # noqa: F401
+
+# isort: split
 # PyTorch's names too: dtypes (torch.long ...), devices, utils.data, autograd.grad; and
 # NotImplementedError naming the PyTorch feature for any other public name (see _missing)
 from chainrule import autograd as autograd

@@ -19,6 +19,15 @@ backward pass and second derivatives come for free.
 Broadcasting is undone in one place, :func:`_fit`: a rule may return a gradient of the broadcast
 shape and the engine sums it back to the input's shape.
 
+The readable rule is the reference. Where writing into fresh arrays in place pays, an op may also
+register a *fast* rule beside it with ``op.deffast(...)``: same arguments, same result, used for an
+ordinary first-order ``backward()`` only (``create_graph=True`` always runs the readable rule), and
+held equal to the readable one by ``tests/test_fast_rules.py``.
+
+While a :class:`Recorder` is installed (``chainrule.compile`` installs one to record a step), the
+engine reports to it every op call, every backward pass's plan (node, rule, where each gradient
+goes), every read of a tensor's value and every in-place change.
+
 >>> import chainrule as cr
 >>> x = cr.tensor([1.0, 2.0], requires_grad=True)
 >>> (x * x).sum().backward()
@@ -38,12 +47,12 @@ from typing import Any
 
 import numpy
 
-from chainrule import tensor as _tensor_module
 from chainrule.backend import ndarray, xp
 from chainrule.tensor import Tensor
 
 __all__ = [
     "Node",
+    "Recorder",
     "enable_grad",
     "is_grad_enabled",
     "no_grad",
@@ -147,22 +156,42 @@ OPS = Namespace()  # recording Tensor ops: backward with create_graph=True
 
 
 def register(name: str, raw: Callable, op: Callable) -> None:
-    """Make ``F.name`` available to VJP rules in both namespaces."""
+    """Make ``F.name`` available to VJP rules in both namespaces; a name is registered once."""
+    if not name.isidentifier() or name.startswith("_"):
+        raise ValueError(f"register: {name!r} is not a public identifier for the F namespace")
+    if name in vars(RAW):
+        raise ValueError(
+            f"register: F.{name} is already registered (by {getattr(RAW, name).__module__}); "
+            "every op needs its own name"
+        )
     setattr(RAW, name, raw)
     setattr(OPS, name, op)
 
 
 # ----------------------------------------------------------------------------- graph
 class Op:
-    """A primitive's name, forward and VJP rules."""
+    """A primitive's name, forward and VJP rules.
 
-    __slots__ = ("forward", "name", "vjp_all", "vjps")
+    ``vjps`` are the readable rules, ``fast`` the fast variants registered beside them (``None``
+    where an argument has none), and ``first_order`` what an ordinary backward calls: the fast
+    rule where there is one, else the readable one.
+    """
+
+    __slots__ = ("fast", "first_order", "forward", "name", "vjp_all", "vjps")
 
     def __init__(self, name: str, forward: Callable) -> None:
         self.name = name
         self.forward = forward
         self.vjps: tuple[Callable | None, ...] = ()
+        self.fast: tuple[Callable | None, ...] = ()
+        self.first_order: tuple[Callable | None, ...] = ()
         self.vjp_all: Callable | None = None
+
+    def _merge(self) -> None:
+        n = max(len(self.vjps), len(self.fast))
+        fast = self.fast + (None,) * (n - len(self.fast))
+        vjps = self.vjps + (None,) * (n - len(self.vjps))
+        self.first_order = tuple(f if f is not None else r for f, r in zip(fast, vjps))
 
 
 _node_counter = itertools.count()
@@ -202,9 +231,91 @@ class Node:
         return f"<{self.op.name}>"
 
 
-# While chainrule.compile records a step: called as hook(op, args, raw_args, kwargs, result) by
-# every primitive and non-differentiable op. None otherwise (one global lookup per op).
-_trace_hook: Callable | None = None
+# ----------------------------------------------------------------------------- recording
+class Recorder:
+    """What the engine reports to, while one is installed with :func:`recording`.
+
+    ``chainrule.compile`` is the recorder in the library: it records a training step from these
+    reports and replays it. Every method does nothing here; a subclass overrides what it needs,
+    and may raise to refuse something it cannot record.
+
+    Examples
+    --------
+    >>> import chainrule as cr
+    >>> from chainrule.autograd import Recorder, recording
+    >>> class OpNames(Recorder):
+    ...     def __init__(self):
+    ...         self.names = []
+    ...     def on_op(self, op, args, raw_args, kwargs, result):
+    ...         self.names.append(op.name)
+    >>> with recording(OpNames()) as rec:
+    ...     y = cr.tanh(cr.ones(2) * 2.0)
+    >>> rec.names
+    ['mul', 'tanh']
+    """
+
+    def on_op(self, op: Op, args: tuple, raw_args: list, kwargs: dict, result: Tensor) -> None:
+        """A primitive or non-differentiable op ran: ``op.forward(*raw_args, **kwargs)``."""
+
+    def on_backward(
+        self, root: Tensor, grad: Any, retain_graph: bool, create_graph: bool, inputs: Any
+    ) -> None:
+        """A backward pass starts from ``root`` with the seed ``grad``."""
+
+    def on_node(self, node: Node, vjp_all: Callable | None, grads: list[tuple]) -> None:
+        """The backward pass processed ``node``, in the engine's order.
+
+        ``grads`` holds one ``(index, rule, fitted, input, parent, first)`` per gradient passed
+        on: the argument's index, the rule called (None when ``vjp_all`` gave them all), whether
+        :func:`_fit` summed or cast it, the input Tensor, the input's own node (None for a leaf,
+        whose ``.grad`` receives it) and whether it was the first gradient to reach that node.
+        """
+
+    def on_read(self, what: str) -> None:
+        """Python code reads a tensor's values (``.item()``, ``bool()``, ``.numpy()``...)."""
+
+    def on_inplace(self, what: str) -> None:
+        """A tensor is about to be changed in place."""
+
+    def on_optimizer(self, optimizer: Any, method: str, argument: Any) -> None:
+        """``optimizer.zero_grad(argument)`` or ``optimizer.step(argument)`` is called."""
+
+
+# The installed recorder, or None: one global lookup per op when nothing records.
+_trace_hook: Recorder | None = None
+
+
+@contextmanager
+def recording(recorder: Recorder) -> Iterator[Recorder]:
+    """Install ``recorder`` for the duration of a ``with`` block (one at a time).
+
+    >>> from chainrule import autograd
+    >>> with autograd.recording(autograd.Recorder()) as rec:
+    ...     autograd._trace_hook is rec
+    True
+    >>> autograd._trace_hook is None
+    True
+    """
+    global _trace_hook
+    if _trace_hook is not None:
+        raise RuntimeError("a recorder is already installed: recordings do not nest")
+    _trace_hook = recorder
+    try:
+        yield recorder
+    finally:
+        _trace_hook = None
+
+
+def _notify_read(what: str) -> None:
+    """Tell the installed recorder, if any, that Python code reads a tensor's values."""
+    if _trace_hook is not None:
+        _trace_hook.on_read(what)
+
+
+def _notify_inplace(what: str) -> None:
+    """Tell the installed recorder, if any, that a tensor is changed in place."""
+    if _trace_hook is not None:
+        _trace_hook.on_inplace(what)
 
 
 def _new(data: Any, requires_grad: bool, node: Node | None) -> Tensor:
@@ -237,15 +348,67 @@ def _constant(a: Any) -> Any:
     return xp.asarray(a)
 
 
-def primitive(forward: Callable) -> Callable:
+def _op_name(forward: Callable, name: str | None) -> str:
+    """The F-namespace name: given explicitly, or the forward's own name when that is public."""
+    if name is not None:
+        return name
+    if forward.__name__.startswith("_"):
+        raise TypeError(
+            f"{forward.__name__}: a private forward needs its F-namespace name spelled out, "
+            f"e.g. @primitive({forward.__name__.lstrip('_')!r})"
+        )
+    return forward.__name__
+
+
+def _decorator(make: Callable, forward: Callable | str | None, name: str | None) -> Any:
+    """Let ``make(forward, name)`` be used as ``@deco``, ``@deco("name")`` or ``deco(f, name=...)``."""
+    if isinstance(forward, str):
+        name, forward = forward, None
+    if forward is None:
+        return lambda f: make(f, _op_name(f, name))
+    return make(forward, _op_name(forward, name))
+
+
+def _wrap(apply: Callable, op: Op, forward: Callable) -> Callable:
+    apply.__name__ = apply.__qualname__ = op.name
+    apply.__doc__ = forward.__doc__
+    apply.__module__ = forward.__module__
+    apply.op = op  # type: ignore[attr-defined]
+    register(op.name, forward, apply)
+    return apply
+
+
+def primitive(forward: Callable | str | None = None, *, name: str | None = None) -> Any:
     """Turn a raw-array forward into a Tensor op that records itself for backward.
+
+    Use it as ``@primitive`` on a forward whose name is the op's name (``def tanh``), or as
+    ``@primitive("getitem")`` to give a private forward (``def _getitem``) its name. The name is
+    the op's ``F.name`` in every rule, and is registered once: a second op of the same name is
+    an error.
 
     The returned function takes Tensors (or arrays and scalars, treated as constants) and has
     ``.defvjp(*rules)``, one rule per positional argument (``None`` for a non-differentiable one),
+    ``.deffast(*rules)``, optional fast variants of those rules for first-order backward passes,
     and ``.defvjp_all(rule)`` for ops with a variable number of inputs, whose rule returns one
     gradient per argument.
+
+    Examples
+    --------
+    >>> import chainrule as cr
+    >>> from chainrule.autograd import primitive
+    >>> cr.tanh.op.name, cr.tanh.op.vjps[0] is cr.tanh.op.first_order[0]  # it has a fast rule
+    ('tanh', False)
+    >>> @primitive
+    ... def tanh(x):
+    ...     return x
+    Traceback (most recent call last):
+    ...
+    ValueError: register: F.tanh is already registered (by chainrule.ops.activations); every op needs its own name
     """
-    name = forward.__name__.lstrip("_")
+    return _decorator(_make_primitive, forward, name)
+
+
+def _make_primitive(forward: Callable, name: str) -> Callable:
     op = Op(name, forward)
 
     def apply(*args: Any, **kwargs: Any) -> Tensor:
@@ -272,29 +435,37 @@ def primitive(forward: Callable) -> Callable:
             result = _new(out, True, Node(op, args, raw, kwargs, out))
         else:
             result = _new(out, False, None)
-        if _trace_hook is not None:  # chainrule.compile is recording a step
-            _trace_hook(op, args, raw, kwargs, result)
+        if _trace_hook is not None:  # a recorder (chainrule.compile) is listening
+            _trace_hook.on_op(op, args, raw, kwargs, result)
         return result
 
     def defvjp(*rules: Callable | None) -> None:
         op.vjps = rules
+        op._merge()
+
+    def deffast(*rules: Callable | None) -> None:
+        op.fast = rules
+        op._merge()
 
     def defvjp_all(rule: Callable) -> None:
         op.vjp_all = rule
 
-    apply.__name__ = apply.__qualname__ = name
-    apply.__doc__ = forward.__doc__
-    apply.__module__ = forward.__module__
-    apply.op = op  # type: ignore[attr-defined]
     apply.defvjp = defvjp  # type: ignore[attr-defined]
+    apply.deffast = deffast  # type: ignore[attr-defined]
     apply.defvjp_all = defvjp_all  # type: ignore[attr-defined]
-    register(name, forward, apply)
-    return apply
+    return _wrap(apply, op, forward)
 
 
-def nondifferentiable(forward: Callable) -> Callable:
-    """Wrap a raw forward whose result carries no gradient (argmax, sign, comparisons)."""
-    name = forward.__name__.lstrip("_")
+def nondifferentiable(forward: Callable | str | None = None, *, name: str | None = None) -> Any:
+    """Wrap a raw forward whose result carries no gradient (argmax, sign, comparisons).
+
+    Named as :func:`primitive` names its ops: ``@nondifferentiable`` or
+    ``@nondifferentiable("class_targets")``.
+    """
+    return _decorator(_make_nondifferentiable, forward, name)
+
+
+def _make_nondifferentiable(forward: Callable, name: str) -> Callable:
     op = Op(name, forward)
 
     def apply(*args: Any, **kwargs: Any) -> Tensor:
@@ -311,14 +482,10 @@ def nondifferentiable(forward: Callable) -> Callable:
             out = xp.asarray(out)
         result = _new(out, False, None)
         if _trace_hook is not None:
-            _trace_hook(op, args, raw, kwargs, result)
+            _trace_hook.on_op(op, args, raw, kwargs, result)
         return result
 
-    apply.__name__ = apply.__qualname__ = name
-    apply.__doc__ = forward.__doc__
-    apply.__module__ = forward.__module__
-    register(name, forward, apply)
-    return apply
+    return _wrap(apply, op, forward)
 
 
 # ----------------------------------------------------------------------------- backward
@@ -330,16 +497,15 @@ def _freed(node: Node) -> RuntimeError:
     )
 
 
-def _fit(F: Namespace, g: Any, like: Tensor, create_graph: bool) -> Any:
+def _fit(F: Namespace, g: Any, shape: tuple, dtype: Any, create_graph: bool) -> Any:
     """Sum a broadcast gradient back to the input's shape and cast it to the input's dtype.
 
     This is the one place broadcasting is undone: no VJP rule does it itself.
     """
-    data = like.data
-    if g.shape != data.shape:
-        g = F.sum_to(g, data.shape)
-    if g.dtype != data.dtype:
-        g = F.astype(g, data.dtype)
+    if g.shape != shape:
+        g = F.sum_to(g, shape)
+    if g.dtype != dtype:
+        g = F.astype(g, dtype)
     if not create_graph and type(g) is not ndarray:
         g = xp.asarray(g)
     return g
@@ -349,8 +515,12 @@ def _accumulate(leaf: Tensor, g: Any, create_graph: bool) -> None:
     """Add the gradient ``g`` into ``leaf.grad``, which accumulates across backward calls."""
     if create_graph:
         leaf.grad = g if leaf.grad is None else leaf.grad + g
-    elif leaf.grad is None:
-        leaf.grad = _new(g, False, None)
+    elif leaf.grad is None:  # a new gradient Tensor, built as _new does (one call less per leaf)
+        t = Tensor.__new__(Tensor)
+        t.data = g
+        t.grad = t.grad_fn = None
+        t._requires_grad = False
+        leaf.grad = t
     else:
         # a new array, never +=: gradient arrays may be shared views of one another
         leaf.grad = _new(leaf.grad.data + g, False, None)
@@ -381,6 +551,9 @@ def run_backward(
     # with ``inputs``: where each requested tensor's gradient goes in the returned list
     slots = None if inputs is None else {id(t): i for i, t in enumerate(inputs)}
     captured: list[Any] | None = None if inputs is None else [None] * len(inputs)
+    rec = _trace_hook
+    if rec is not None:
+        rec.on_backward(root, grad, retain_graph, create_graph, inputs)
 
     start = root.grad_fn
     if start is None:  # a leaf: its gradient is the seed itself
@@ -413,15 +586,18 @@ def run_backward(
             # arguments (Tensors when recording the backward pass, else the arrays it saw)
             if create_graph:
                 rule_args = (F, g, _new(node.out, True, node), *args)
+                rules = op.vjps  # the readable rules: they build the graph of the backward
             else:
                 rule_args = (F, g, node.out, *node.raw_args)  # type: ignore[misc]
+                rules = op.first_order  # fast variants where an op has them
             grads = op.vjp_all(*rule_args, **kwargs) if op.vjp_all is not None else None
-            rules = op.vjps
+            plan: list[tuple] | None = [] if rec is not None else None
             for i, a in enumerate(args):
                 if not isinstance(a, Tensor) or not a._requires_grad:
                     continue
                 if grads is not None:
                     ga = grads[i]
+                    rule = None
                 else:
                     rule = rules[i] if i < len(rules) else None
                     if rule is None:
@@ -431,8 +607,9 @@ def run_backward(
                     continue
                 # most gradients already fit their input: test that here, call _fit only if not
                 data = a.data
-                if ga.shape != data.shape or ga.dtype != data.dtype or type(ga) is not ndarray:
-                    ga = _fit(F, ga, a, create_graph)
+                fitted = ga.shape != data.shape or ga.dtype != data.dtype or type(ga) is not ndarray
+                if fitted:
+                    ga = _fit(F, ga, data.shape, data.dtype, create_graph)
                 if slots is not None:
                     _capture(slots, captured, a, ga)  # type: ignore[arg-type]
                 parent = a.grad_fn
@@ -445,6 +622,10 @@ def run_backward(
                         pending[parent] = prev + ga
                 elif slots is None:  # a leaf
                     _accumulate(a, ga, create_graph)
+                if plan is not None:  # (the last item: the first gradient to reach ``parent``)
+                    plan.append((i, rule, fitted, a, parent, parent is not None and prev is None))
+            if plan is not None:
+                rec.on_node(node, op.vjp_all, plan)  # type: ignore[union-attr]
             if not retain_graph:
                 node.args = None
                 node.raw_args = None
@@ -453,19 +634,6 @@ def run_backward(
     finally:
         _mode.enabled = previous
     return captured
-
-
-_tensor_module._run_backward = run_backward  # Tensor.backward() calls it
-
-
-@contextmanager
-def _grad_mode(enabled: bool) -> Iterator[None]:
-    previous = _mode.enabled
-    _mode.enabled = enabled
-    try:
-        yield
-    finally:
-        _mode.enabled = previous
 
 
 # PyTorch's torch.autograd.grad and torch.autograd.functional (jacobian, hessian with the inputs

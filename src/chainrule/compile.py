@@ -5,15 +5,18 @@ for every ``backward()`` the walk over the graph. On a tiny network that Python 
 the step. ``compile(step_fn)`` runs the first call eagerly while recording what it does:
 
 * every primitive op (its raw forward, its arguments, its output),
-* every ``backward()`` (the nodes in order, the VJP rule of each input, where each gradient goes),
+* every ``backward()``: the engine's own plan, the nodes in order, the VJP rule it called for
+  each input and where each gradient went,
 * every ``optimizer.zero_grad()`` and ``optimizer.step()``.
 
-From that record it generates one straight-line Python function on raw arrays, and later calls
-with arguments of the same shapes and dtypes run that function instead: the same raw forwards and
-VJP rules in the same order, so the weights come out the same as eagerly, without a Tensor or a
-Node per op. Plain SGD steps are replayed as two in-place array calls per parameter into
-preallocated buffers. Arguments of another shape or dtype (the last, smaller batch of an epoch,
-a change to float64) are recorded again; past ``max_cache`` signatures the step runs eagerly.
+It learns all of that from the engine, which reports to an installed
+:class:`chainrule.autograd.Recorder`; nothing is patched. From that record it generates one
+straight-line Python function on raw arrays, and later calls with arguments of the same shapes
+and dtypes run that function instead: the same raw forwards and VJP rules in the same order, and
+the optimiser's own ``zero_grad`` and ``step``, so the weights come out the same as eagerly,
+without a Tensor or a Node per op. Arguments of another shape or dtype (the last, smaller batch of
+an epoch, a change to float64) are recorded again; past ``max_cache`` signatures the step runs
+eagerly.
 
 >>> import chainrule as cr
 >>> from chainrule import nn, optim
@@ -49,33 +52,30 @@ part of the cache key): the usual training step, ``zero_grad`` / forward / loss 
 * tensors made inside the step other than by ops (random numbers such as Dropout's masks,
   ``cr.tensor(...)`` of new data): they would be frozen at their recorded values;
 * ``backward(create_graph=True)``, gradients with respect to a tensor that was made inside the
-  step, and ``optimizer.step(closure)``.
+  step, and ``optimizer.step(closure)``;
+* changing a parameter that received a gradient other than through an optimiser's ``step``
+  (``p.data -= ...``): the replay would not repeat it.
 
-Not detected: raw array code that changes state (``p.data -= ...``, BatchNorm's running
-statistics, gradient clipping between ``backward`` and ``step``) runs only while recording. Keep
-such steps eager. Gradient arrays (``p.grad``) are fresh each step, as eagerly; parameters must
-keep their arrays (update them in place, as optimisers and ``load_state_dict`` do). On the CuPy
-backend pass device arrays or Tensors: a host NumPy array is copied to the device inside each op,
-and the copy counts as made outside ops (a ``CompileError`` says so). Recording
-swaps a few class attributes for the duration of the first call, so do not record from two
-threads at once.
+Not detected: other raw array code that changes state (BatchNorm's running statistics, gradient
+clipping between ``backward`` and ``step``, ``Module.zero_grad()``: use the optimiser's) runs only
+while recording. Keep such steps eager. Gradient arrays (``p.grad``) are fresh each step, as
+eagerly; parameters must keep their arrays (update them in place, as optimisers and
+``load_state_dict`` do). On the CuPy backend pass device arrays or Tensors: a host NumPy array is
+copied to the device inside each op, and the copy counts as made outside ops (a ``CompileError``
+says so). Only the recording thread's ops are recorded; one step is recorded at a time.
 """
 
 from __future__ import annotations
 
 import functools
-import heapq
+import threading
 import weakref
 from collections.abc import Callable
 from typing import Any
 
 from chainrule import autograd
-from chainrule import tensor as _tensor_module
-from chainrule.autograd import RAW, _accumulate, _freed, _new
+from chainrule.autograd import RAW, _accumulate, _fit, _new
 from chainrule.backend import ndarray, xp
-from chainrule.nn.functional import _ones
-from chainrule.optim.optimizer import Optimizer
-from chainrule.optim.sgd import SGD
 from chainrule.tensor import Tensor
 
 __all__ = ["CompileError", "CompiledStep", "compile"]
@@ -188,7 +188,10 @@ def _arg_key(a: Any) -> Any:
 
 def _signature(args: tuple, kwargs: dict) -> Any:
     try:
-        key = tuple([_arg_key(a) for a in args])
+        key = tuple(
+            [(a.data.shape, a.data.dtype, a.requires_grad) if type(a) is Tensor else _arg_key(a)
+             for a in args]
+        )  # fmt: skip
         if kwargs:
             key += tuple(sorted((k, _arg_key(v)) for k, v in kwargs.items()))
         key += (autograd._mode.enabled,)
@@ -235,9 +238,12 @@ class _Backward:
         self.nodes: list[tuple[_Op, Any, list[_Grad]]] = []  # (op record, vjp_all, grads)
 
 
-class _Recorder:
+class _Recorder(autograd.Recorder):
+    """Builds the record of one call of the step from what the engine reports."""
+
     def __init__(self, args: tuple, kwargs: dict) -> None:
-        # ("op", _Op) | ("bwd", _Backward) | ("zero", ...) | ("step", ...), in program order
+        self.thread = threading.get_ident()  # ops of other threads are not the step's
+        # ("op", _Op) | ("bwd", _Backward) | ("call", bound method, args), in program order
         self.items: list[tuple] = []
         self.slot_of: dict[int, int] = {}  # id(array) -> slot
         self.ptr_of: dict[int, int] = {}  # data pointer -> slot (for views)
@@ -248,7 +254,9 @@ class _Recorder:
         self.ext_index: dict[int, int] = {}  # id(tensor or array) -> external
         self.consts: list[Any] = []
         self.arg_tensors: dict[int, Any] = {}  # id(tensor) -> where, for leaves among the args
-        self.in_optimizer = False
+        self.current: _Backward | None = None  # the backward pass being recorded
+        self.stepped: set[int] = set()  # ids of the parameters of every optimiser that stepped
+        self.leaves: dict[int, tuple[Tensor, Any]] = {}  # id -> (leaf, its values at backward)
         for i, a in enumerate(args):
             self._bind_arg(a, ("pos", i))
         for k, v in kwargs.items():
@@ -332,8 +340,10 @@ class _Recorder:
             )
         return self._const(raw)  # dtypes and other immutable objects
 
-    # -- hooks
+    # -- what the engine reports
     def on_op(self, op: Any, args: tuple, raw: list, kwargs: dict, result: Tensor) -> None:
+        if threading.get_ident() != self.thread:
+            return
         specs = [self.spec(r, a) for r, a in zip(raw, args)]
         kw = {k: self.spec(v, v) for k, v in kwargs.items()}
         record = _Op(op.forward, op.name, specs, kw, -1)
@@ -343,21 +353,17 @@ class _Recorder:
         self.items.append(("op", record))
 
     def on_backward(
-        self,
-        root: Tensor,
-        grad: Any,
-        retain_graph: bool = False,
-        create_graph: bool = False,
-        inputs: Any = None,
-    ) -> Any:
+        self, root: Tensor, grad: Any, retain_graph: bool, create_graph: bool, inputs: Any
+    ) -> None:
+        if threading.get_ident() != self.thread:
+            return
         if create_graph or inputs is not None:
             raise CompileError(
                 "compile: backward(create_graph=True) and gradients with respect to chosen "
                 "inputs are not supported in a compiled step"
             )
-        start = root.grad_fn
         root_slot = self.slot_of.get(id(root.data))
-        if start is None or root_slot is None:
+        if root.grad_fn is None or root_slot is None:
             raise CompileError("compile: backward() from a tensor not computed inside the step")
         if id(grad) in self.slot_of:
             seed: Any = ("s", self.slot_of[id(grad)])
@@ -369,70 +375,67 @@ class _Recorder:
             seed = ("ones",)
         else:
             seed = self._external(grad, grad, False)
-        record = _Backward(root_slot, seed)
-        self.items.append(("bwd", record))
-        # the engine's first-order backward (autograd.run_backward), step by step, recorded:
-        # the same order (a heap on creation order), the same rules, the same sums
-        pending: dict[Any, Any] = {start: grad}
-        heap = [(start.seq, start)]
-        while heap:
-            node = heapq.heappop(heap)[1]
-            g = pending.pop(node)
-            if node.args is None:
-                raise _freed(node)
-            op_record = self.op_of_node.get(id(node))
-            if op_record is None:  # pragma: no cover - every node is made by a recorded op
-                raise CompileError(f"compile: op {node.op.name!r} was not recorded")
-            op = node.op
-            args = node.args
-            kwargs = node.kwargs
-            rule_args = (RAW, g, node.out, *node.raw_args)
-            grads = op.vjp_all(*rule_args, **kwargs) if op.vjp_all is not None else None
-            rules = op.vjps
-            recorded: list[_Grad] = []
-            for i, a in enumerate(args):
-                if not isinstance(a, Tensor) or not a.requires_grad:
-                    continue
-                rule = None
-                if grads is not None:
-                    ga = grads[i]
-                else:
-                    rule = rules[i] if i < len(rules) else None
-                    if rule is None:
-                        raise RuntimeError(f"op {op.name!r} has no gradient for argument {i}")
-                    ga = rule(*rule_args, **kwargs)
-                if ga is None:
-                    continue
-                data = a.data
-                fit = ga.shape != data.shape or ga.dtype != data.dtype or type(ga) is not ndarray
-                if fit:
-                    ga = autograd._fit(RAW, ga, a, False)
-                parent = a.grad_fn
-                if parent is not None:
-                    parent_record = self.op_of_node.get(id(parent))
-                    if parent_record is None:
-                        raise CompileError(
-                            "compile: the gradient flows into a graph built outside the step; "
-                            "detach the step's inputs"
-                        )
-                    prev = pending.get(parent)
-                    if prev is None:
-                        pending[parent] = ga
-                        heapq.heappush(heap, (parent.seq, parent))
-                    else:
-                        pending[parent] = prev + ga
-                    target: tuple = ("node", parent_record.out, prev is None)
-                else:
-                    target = ("leaf", self._leaf(a, op_record.args[i]))
-                    _accumulate(a, ga, False)
-                recorded.append(_Grad(i, rule, fit, data.shape, data.dtype, target))
-            record.nodes.append((op_record, op.vjp_all, recorded))
-            if not retain_graph:
-                node.args = None
-                node.raw_args = None
-                node.kwargs = {}
-                node.out = None
-        return None
+        self.current = _Backward(root_slot, seed)
+        self.items.append(("bwd", self.current))
+
+    def on_node(self, node: Any, vjp_all: Callable | None, grads: list[tuple]) -> None:
+        if threading.get_ident() != self.thread:
+            return
+        op_record = self.op_of_node.get(id(node))
+        if op_record is None:  # pragma: no cover - every node is made by a recorded op
+            raise CompileError(f"compile: op {node.op.name!r} was not recorded")
+        recorded: list[_Grad] = []
+        for i, rule, fitted, a, parent, first in grads:
+            if parent is not None:
+                parent_record = self.op_of_node.get(id(parent))
+                if parent_record is None:
+                    raise CompileError(
+                        "compile: the gradient flows into a graph built outside the step; "
+                        "detach the step's inputs"
+                    )
+                target: tuple = ("node", parent_record.out, first)
+            else:
+                target = ("leaf", self._leaf(a, op_record.args[i]))
+                if id(a) not in self.leaves:
+                    self.leaves[id(a)] = (a, a.data.copy())
+            recorded.append(_Grad(i, rule, fitted, a.data.shape, a.data.dtype, target))
+        self.current.nodes.append((op_record, vjp_all, recorded))  # type: ignore[union-attr]
+
+    def on_read(self, what: str) -> None:
+        self._refuse(what)
+
+    def on_inplace(self, what: str) -> None:
+        self._refuse(what)
+
+    def _refuse(self, what: str) -> None:
+        if threading.get_ident() == self.thread:
+            raise CompileError(
+                f"compile: {what} inside a compiled step is not supported; "
+                "return the tensor and read or change it after the call"
+            )
+
+    def on_optimizer(self, optimizer: Any, method: str, argument: Any) -> None:
+        if threading.get_ident() != self.thread:
+            return
+        if method == "step":
+            if argument is not None:
+                raise CompileError("compile: optimizer.step(closure) is not supported")
+            self.stepped.update(id(p) for g in optimizer.param_groups for p in g["params"])
+            self.items.append(("call", optimizer.step, ()))
+        else:
+            self.items.append(("call", optimizer.zero_grad, (bool(argument),)))
+
+    def check_updates(self) -> None:
+        """Refuse a step that changed a parameter the replay would not change again."""
+        for leaf, before in self.leaves.values():
+            if id(leaf) not in self.stepped and not xp.array_equal(
+                leaf.data, before, equal_nan=True
+            ):
+                raise CompileError(
+                    "compile: the step changed a parameter other than through an optimizer's "
+                    "step() (e.g. p.data -= ...); a replay would not repeat that. Use an "
+                    "optimizer, or keep this step eager"
+                )
 
     def _leaf(self, a: Tensor, spec: tuple) -> tuple:
         if spec[0] == "x":
@@ -446,103 +449,13 @@ class _Recorder:
         )
 
 
-def _is_plain_sgd(opt: Any) -> bool:
-    return type(opt) is SGD and all(
-        not g["momentum"] and not g["weight_decay"] and not g["nesterov"] for g in opt.param_groups
-    )
-
-
-class _Patches:
-    """Swap in the recording hooks for the duration of one call, and always swap them back."""
-
-    def __init__(self, rec: _Recorder) -> None:
-        self.rec = rec
-        self.saved: list[tuple[Any, str, Any]] = []
-
-    def _set(self, owner: Any, name: str, value: Any) -> None:
-        self.saved.append(
-            (owner, name, owner.__dict__[name] if isinstance(owner, type) else getattr(owner, name))
-        )
-        setattr(owner, name, value)
-
-    def __enter__(self) -> _Patches:
-        rec = self.rec
-        if autograd._trace_hook is not None:
-            raise CompileError("compile: a compiled step is already being recorded")
-        self._set(autograd, "_trace_hook", rec.on_op)
-        self._set(_tensor_module, "_run_backward", rec.on_backward)
-
-        def refuse(what: str) -> Callable:
-            def method(self: Any, *args: Any, **kwargs: Any) -> Any:
-                raise CompileError(
-                    f"compile: {what} inside a compiled step is not supported; "
-                    "return the tensor and read or change it after the call"
-                )
-
-            return method
-
-        for name, what in (
-            ("item", "reading a tensor's value (.item(), float(), int())"),
-            ("__bool__", "using a tensor as a truth value (if/while/bool())"),
-            ("tolist", "reading a tensor's values (.tolist())"),
-            ("numpy", "reading a tensor's values (.numpy())"),
-            ("_check_inplace", "an in-place tensor operation"),
-        ):
-            self._set(Tensor, name, refuse(what))
-
-        classes = [Optimizer]
-        i = 0
-        while i < len(classes):
-            classes.extend(classes[i].__subclasses__())
-            i += 1
-        for cls in classes:
-            if "zero_grad" in cls.__dict__:
-                self._set(cls, "zero_grad", self._zero_grad(cls.__dict__["zero_grad"]))
-            if "step" in cls.__dict__:
-                self._set(cls, "step", self._step(cls.__dict__["step"]))
-        return self
-
-    def _zero_grad(self, original: Callable) -> Callable:
-        rec = self.rec
-
-        def zero_grad(opt: Any, set_to_none: bool = True) -> None:
-            if rec.in_optimizer:  # a subclass's zero_grad calling its base class's
-                return original(opt, set_to_none)
-            rec.items.append(("zero", opt, bool(set_to_none), original))
-            rec.in_optimizer = True
-            try:
-                return original(opt, set_to_none)
-            finally:
-                rec.in_optimizer = False
-
-        return zero_grad
-
-    def _step(self, original: Callable) -> Callable:
-        rec = self.rec
-
-        def step(opt: Any, closure: Any = None) -> Any:
-            if closure is not None:
-                raise CompileError("compile: optimizer.step(closure) is not supported")
-            if rec.in_optimizer:  # a subclass's step calling its base class's
-                return original(opt)
-            rec.items.append(("step", opt, original))
-            rec.in_optimizer = True
-            try:
-                return original(opt)
-            finally:
-                rec.in_optimizer = False
-
-        return step
-
-    def __exit__(self, *exc: object) -> None:
-        for owner, name, value in reversed(self.saved):
-            setattr(owner, name, value)
-
-
 def _record(fn: Callable, args: tuple, kwargs: dict) -> tuple[_Program, Any]:
+    if autograd._trace_hook is not None:
+        raise CompileError("compile: a compiled step is already being recorded")
     rec = _Recorder(args, kwargs)
-    with _Patches(rec):
+    with autograd.recording(rec):
         result = fn(*args, **kwargs)
+    rec.check_updates()
     out_spec = _result_spec(rec, result)
     # Decide what each external is, now that the step is over: whatever it made for itself
     # (and did not keep) is dead by now; a live one is state the replay reads each time.
@@ -609,39 +522,21 @@ def _result_spec(rec: _Recorder, value: Any) -> Any:
 
 
 # ----------------------------------------------------------------------------- code generation
-def _fit_raw(g: Any, shape: tuple, dtype: Any) -> Any:
-    """autograd._fit for a first-order backward: sum a broadcast gradient back, cast it."""
-    if g.shape != shape:
-        g = RAW.sum_to(g, shape)
-    if g.dtype != dtype:
-        g = RAW.astype(g, dtype)
-    if type(g) is not ndarray:
-        g = xp.asarray(g)
-    return g
-
-
 class _Program:
     """The generated replay of one recorded call."""
 
     def __init__(self, rec: _Recorder, plan: list, out_spec: Any, args: tuple, kwargs: dict):
+        # the engine's own pieces: RAW (the rules' namespace), _accumulate, _fit, _new
         self.ns: dict[str, Any] = {
             "RAW": RAW,
-            "ndarray": ndarray,
             "asarray": xp.asarray,
-            "ones_like": xp.ones_like,
-            "multiply": xp.multiply,
-            "subtract": xp.subtract,
             "ACC": _accumulate,
             "NEW": _new,
-            "FIT": _fit_raw,
-            "matmul": xp.matmul,
-            "add_reduce": xp.add.reduce,
-            "full": xp.full,
+            "FIT": _fit,
         }
         self.rec = rec
         self.plan = plan
         self.names = 0
-        self.ones: dict[str, Any] = {}  # gradient variables that hold the constant seed of ones
         used = self._liveness(out_spec)
         body: list[str] = []
         bound_ext: set[int] = set()
@@ -660,11 +555,6 @@ class _Program:
                 if op.out not in used:
                     continue
                 self._bind_externals(op, body, bound_ext)
-                special = _FORWARD.get(op.name)
-                lines = special(self, op) if special is not None else None
-                if lines is not None:
-                    body.extend(lines)
-                    continue
                 call = self._call(self._name(op.forward), op.args, op.kwargs)
                 body.append(f"s{op.out} = {call}")
                 if rec.slot_arrays[op.out].ndim == 0:
@@ -672,16 +562,9 @@ class _Program:
             elif kind == "bwd":
                 self._backward(item[1], n_bwd, body)
                 n_bwd += 1
-            elif kind == "zero":
-                _, opt, set_to_none, original = item
-                if original is Optimizer.zero_grad and set_to_none:
-                    for group in opt.param_groups:
-                        for p in group["params"]:
-                            body.append(f"{self._name(p)}.grad = None")
-                else:
-                    body.append(f"{self._name(original)}({self._name(opt)}, {set_to_none})")
-            elif kind == "step":
-                self._optimizer_step(item[1], item[2], body)
+            else:  # an optimiser's own zero_grad or step
+                _, method, margs = item
+                body.append(f"{self._name(method)}({', '.join(map(repr, margs))})")
         body.append(f"return {self._result(out_spec)}")
         self.source = "def _replay(args, kwargs):\n" + "\n".join("    " + b for b in body) + "\n"
         exec(self.source, self.ns)  # our own generated code
@@ -773,11 +656,11 @@ class _Program:
 
     # -- backward
     def _backward(self, bwd: _Backward, e: int, body: list[str]) -> None:
+        """The engine's plan, replayed: each rule it called, each _fit, sum and accumulation."""
         root = bwd.root
         if bwd.seed[0] == "ones":
             ones = xp.ones_like(self.rec.slot_arrays[root])
             ones.flags.writeable = False  # shared by every replay: no rule may write into it
-            self.ones[f"g{e}_{root}"] = ones
             body.append(f"g{e}_{root} = {self._name(ones)}")
         else:
             body.append(f"g{e}_{root} = {self._expr(bwd.seed)}")
@@ -788,16 +671,12 @@ class _Program:
             if vjp_all is not None:
                 body.append(f"rs = {self._name(vjp_all)}({head})")
             for gr in grads:
-                special = _BACKWARD.get((op.name, gr.index)) if vjp_all is None else None
-                lines = special(self, op, f"g{e}_{op.out}") if special is not None else None
-                if lines is not None:
-                    body.extend(lines)
-                elif vjp_all is not None:
+                if vjp_all is not None:
                     body.append(f"r = rs[{gr.index}]")
                 else:
                     body.append(f"r = {self._name(gr.rule)}({head})")
                 if gr.fit:
-                    body.append(f"r = FIT(r, {gr.shape!r}, {self._name(gr.dtype)})")
+                    body.append(f"r = FIT(RAW, r, {gr.shape!r}, {self._name(gr.dtype)}, False)")
                 target = gr.target
                 if target[0] == "node":
                     name = f"g{e}_{target[1]}"
@@ -816,31 +695,6 @@ class _Program:
         kind, key = spec[1]
         return f"args[{key}]" if kind == "pos" else f"kwargs[{key!r}]"
 
-    # -- optimisers
-    def _optimizer_step(self, opt: Any, original: Callable, body: list[str]) -> None:
-        o = self._name(opt)
-        if not (_is_plain_sgd(opt) and original in (Optimizer.step, SGD.step)):
-            body.append(f"{self._name(original)}({o})")
-            return
-        # plain SGD: p -= lr·g, as Optimizer.step does it, with lr·g in a preallocated buffer
-        # when lr is a Python float (else the same expression as SGD._update)
-        body.append(f"if {self._name(_is_plain_sgd)}({o}):")
-        for gi, group in enumerate(opt.param_groups):
-            body.append(f"    lr = {o}.param_groups[{gi}]['lr']")
-            body.append("    fast = type(lr) is float")
-            for p in group["params"]:
-                pn = self._name(p)
-                buf = self._name(xp.empty_like(p.data))
-                body.append(f"    gr = {pn}.grad")
-                body.append("    if gr is not None:")
-                body.append("        if fast:")
-                body.append(f"            multiply(gr.data, lr, out={buf})")
-                body.append(f"            subtract({pn}.data, {buf}, out={pn}.data)")
-                body.append("        else:")
-                body.append(f"            subtract({pn}.data, lr * gr.data, out={pn}.data)")
-        body.append("else:")
-        body.append(f"    {self._name(original)}({o})")
-
     # -- result
     def _result(self, spec: Any) -> str:
         kind = spec[0]
@@ -856,118 +710,3 @@ class _Program:
         if kind is tuple:
             return f"({inner},)" if len(spec[1]) == 1 else f"({inner})"
         return f"[{inner}]"
-
-
-# ----------------------------------------------------------------------------- specialisations
-# Replays of the commonest ops written out as direct array calls: the same arithmetic, in the
-# same order, as the op's forward or VJP rule (so the results are the same), without the layers
-# of Python calls around it, and writing into the arrays the rule itself allocated. Each returns
-# code lines, or None to fall back to calling the forward or the rule.
-
-
-def _static(program: _Program, spec: tuple) -> Any:
-    """The value an argument had when recorded (an array, for its shape and dtype)."""
-    kind = spec[0]
-    if kind == "s":
-        return program.rec.slot_arrays[spec[1]]
-    if kind == "c":
-        return program.rec.consts[spec[1]]
-    plan = program.plan[spec[1]]
-    if plan[0] == "tensor":
-        return plan[1].data
-    if plan[0] == "array":
-        return plan[1]
-    return None  # a view: its shape is known, but keep to the generic path
-
-
-def _floating2d(*arrays: Any) -> bool:
-    return (
-        all(isinstance(a, ndarray) and a.ndim == 2 and a.dtype.kind == "f" for a in arrays)
-        and len({a.dtype for a in arrays}) == 1
-    )
-
-
-def _linear_args(program: _Program, op: _Op) -> tuple | None:
-    if op.kwargs or len(op.args) not in (2, 3):
-        return None
-    x, w = _static(program, op.args[0]), _static(program, op.args[1])
-    b = _static(program, op.args[2]) if len(op.args) == 3 else None
-    if not _floating2d(x, w):
-        return None
-    exprs = [program._expr(a) for a in op.args]
-    return x, w, b, exprs
-
-
-def _forward_linear(program: _Program, op: _Op) -> list[str] | None:
-    found = _linear_args(program, op)
-    if found is None:
-        return None
-    _, _, b, exprs = found
-    o = f"s{op.out}"
-    lines = [f"{o} = matmul({exprs[0]}, {exprs[1]}.T)"]
-    if b is not None:
-        lines.append(f"{o} += {exprs[2]}")
-    return lines
-
-
-def _forward_mean(program: _Program, op: _Op) -> list[str] | None:
-    # a full mean of a floating array: NumPy's own float sum, divided by the count
-    if len(op.args) != 1 or any(k not in ("axis", "keepdims") for k in op.kwargs):
-        return None
-    kw = {k: program.rec.consts[v[1]] if v[0] == "c" else v for k, v in op.kwargs.items()}
-    x = _static(program, op.args[0])
-    if kw.get("axis") is not None or kw.get("keepdims") or not isinstance(x, ndarray):
-        return None
-    if x.dtype.kind != "f" or x.size == 0:
-        return None
-    return [f"s{op.out} = asarray(add_reduce({program._expr(op.args[0])}, None) / {x.size})"]
-
-
-def _backward_linear(index: int) -> Callable:
-    def emit(program: _Program, op: _Op, g: str) -> list[str] | None:
-        found = _linear_args(program, op)
-        if found is None:
-            return None
-        x, _, _, exprs = found
-        if index == 0:
-            return [f"r = matmul({g}, {exprs[1]})"]
-        if index == 1:
-            return [f"r = matmul({g}.T, {exprs[0]})"]
-        return [f"r = matmul({program._name(_ones(x.shape[0], x.dtype))}, {g})"]
-
-    return emit
-
-
-def _backward_mean(program: _Program, op: _Op, g: str) -> list[str] | None:
-    if _forward_mean(program, op) is None:
-        return None
-    x = _static(program, op.args[0])
-    if g in program.ones:  # the seed: fold g / n into a constant
-        value = program.ones[g] / x.size
-        return [f"r = full({x.shape!r}, {program._name(value)})"]
-    return [f"r = full({x.shape!r}, {g} / {x.size})"]
-
-
-def _backward_tanh(program: _Program, op: _Op, g: str) -> list[str] | None:
-    if program.rec.slot_arrays[op.out].ndim == 0:
-        return None
-    o = f"s{op.out}"  # (1 - out²)·g, as the rule computes it
-    return [f"r = multiply({o}, {o})", "subtract(1, r, out=r)", f"multiply(r, {g}, out=r)"]
-
-
-def _backward_sigmoid(program: _Program, op: _Op, g: str) -> list[str] | None:
-    if program.rec.slot_arrays[op.out].ndim == 0:
-        return None
-    o = f"s{op.out}"  # (1 - out)·out·g, as the rule computes it
-    return [f"r = subtract(1, {o})", f"multiply(r, {o}, out=r)", f"multiply(r, {g}, out=r)"]
-
-
-_FORWARD: dict[str, Callable] = {"linear": _forward_linear, "mean": _forward_mean}
-_BACKWARD: dict[tuple[str, int], Callable] = {
-    ("linear", 0): _backward_linear(0),
-    ("linear", 1): _backward_linear(1),
-    ("linear", 2): _backward_linear(2),
-    ("mean", 0): _backward_mean,
-    ("tanh", 0): _backward_tanh,
-    ("sigmoid", 0): _backward_sigmoid,
-}

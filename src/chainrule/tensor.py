@@ -142,7 +142,9 @@ class Tensor(TorchMethods):
                 g = g.astype(self.data.dtype)
         if create_graph:
             g = Tensor(g)
-        _run_backward(self, g, retain_graph=retain_graph or create_graph, create_graph=create_graph)
+        _autograd.run_backward(
+            self, g, retain_graph=retain_graph or create_graph, create_graph=create_graph
+        )
 
     def detach(self) -> Tensor:
         """The same values, cut from the graph (no copy)."""
@@ -151,10 +153,12 @@ class Tensor(TorchMethods):
     # ------------------------------------------------------------------ conversion
     def numpy(self) -> numpy.ndarray:
         """The values as a NumPy array (no copy on the NumPy backend)."""
+        _autograd._notify_read("reading a tensor's values (.numpy())")
         return to_numpy(self.data)
 
     def item(self) -> Any:
         """The single value of a one-element tensor as a Python number."""
+        _autograd._notify_read("reading a tensor's value (.item(), float(), int())")
         if self.data.size != 1:
             raise ValueError(
                 f"item() needs a tensor with one element, this one has shape {self.shape}"
@@ -162,6 +166,7 @@ class Tensor(TorchMethods):
         return self.data.item()
 
     def tolist(self) -> Any:
+        _autograd._notify_read("reading a tensor's values (.tolist())")
         return self.data.tolist()
 
     def astype(self, dtype: Any) -> Tensor:
@@ -201,6 +206,7 @@ class Tensor(TorchMethods):
             yield self[i]
 
     def __bool__(self) -> bool:
+        _autograd._notify_read("using a tensor as a truth value (if/while/bool())")
         if self.data.size != 1:
             raise ValueError(
                 f"the truth value of a tensor of shape {self.shape} is ambiguous; use .any() or .all()"
@@ -303,9 +309,8 @@ class Tensor(TorchMethods):
 
     # in place: only where no recorded graph can be corrupted
     def _check_inplace(self, what: str) -> None:
-        from chainrule.autograd import is_grad_enabled
-
-        if self.grad_fn is not None or (self.requires_grad and is_grad_enabled()):
+        _autograd._notify_inplace("an in-place tensor operation")
+        if self.grad_fn is not None or (self.requires_grad and _autograd.is_grad_enabled()):
             raise RuntimeError(
                 f"{what} on a tensor that requires grad would corrupt the recorded graph; "
                 "do it under chainrule.no_grad() on a leaf, or use the out-of-place operator"
@@ -524,10 +529,8 @@ def as_tensor(data: Any, dtype: Any = None) -> Tensor:
     return Tensor(data, dtype)
 
 
-# The op functions behind the methods above; chainrule.ops fills this in once it is loaded
-# (the ops need Tensor defined first, so tensor.py cannot import them).
-_ops: Any = None
-# The backward pass, chainrule.autograd.run_backward; filled in when that module is loaded (it
-# imports this one). Looked up here rather than imported inside backward(): an import statement
-# on every call costs more than half a microsecond.
-_run_backward: Any = None
+# The engine and the ops are built on Tensor, so they are imported after it: Tensor's methods look
+# them up at call time (``_ops.add``, ``_autograd.run_backward``). The package imports this module
+# before either of them.
+from chainrule import autograd as _autograd  # noqa: E402
+from chainrule import ops as _ops  # noqa: E402

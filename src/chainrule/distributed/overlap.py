@@ -28,7 +28,7 @@ __all__ = ["OverlappedReducer"]
 _ACTIVE: list[OverlappedReducer] = []  # the reducer whose step is under way (innermost last)
 
 
-@primitive
+@primitive("grad_ready")
 def _grad_ready(x: Any, slot: int) -> Any:
     """Identity; its VJP hands the parameter's finished gradient to the active reducer."""
     return x

@@ -240,7 +240,7 @@ def _clamped_log_raw(x: Any) -> Any:
     return xp.maximum(xp.log(xp.maximum(x, tiny)), _LOG_FLOOR)
 
 
-@primitive
+@primitive("log_clamped")
 def _log_clamped(x):
     """max(log x, -100) elementwise, finite at x = 0 (binary_cross_entropy's logarithm)."""
     return _clamped_log_raw(x)
@@ -255,7 +255,7 @@ def _log_clamped_vjp(F, g, out, x):
 _log_clamped.defvjp(_log_clamped_vjp)
 
 
-@primitive
+@primitive("binary_cross_entropy")
 def _binary_cross_entropy(p, y):
     """-(y·log p + (1-y)·log(1-p)) elementwise, each log clamped at -100."""
     return -(y * _clamped_log_raw(p)) - (1 - y) * _clamped_log_raw(1 - p)  # no -0.0 at p = y
@@ -330,7 +330,7 @@ def binary_cross_entropy(
 
 
 # ----------------------------------------------------------------------------- BCE on logits
-@primitive
+@primitive("binary_cross_entropy_with_logits")
 def _binary_cross_entropy_with_logits(z, y, pos_weight=None):
     """Elementwise -[pw·y·log σ(z) + (1-y)·log(1-σ(z))], stable for any |z|.
 
@@ -427,7 +427,7 @@ def binary_cross_entropy_with_logits(
 
 
 # ----------------------------------------------------------------------------- class losses
-@nondifferentiable
+@nondifferentiable("class_targets")
 def _class_targets(labels, num_classes, weight, label_smoothing, dtype):
     """The target distribution q of cross_entropy's index form, one row per sample.
 
@@ -442,7 +442,7 @@ def _class_targets(labels, num_classes, weight, label_smoothing, dtype):
     return q
 
 
-@primitive
+@primitive("softmax_cross_entropy")
 def _softmax_cross_entropy(logits, labels, weight=None, label_smoothing=0.0):
     """Per-row -Σ_c q_c·log softmax(z)_c for integer labels (see ``class_targets``).
 
@@ -475,7 +475,7 @@ def _softmax_cross_entropy_vjp(F, g, out, logits, labels, weight=None, label_smo
 _softmax_cross_entropy.defvjp(_softmax_cross_entropy_vjp)
 
 
-@primitive
+@primitive("softmax_cross_entropy_grad")
 def _softmax_cross_entropy_grad(logits, g, labels, loss, weight=None, label_smoothing=0.0):
     """(softmax(z)·Σq - q)·g: the VJP of ``softmax_cross_entropy``, built in one buffer.
 
@@ -533,7 +533,7 @@ _softmax_cross_entropy_grad.defvjp(
 )
 
 
-@primitive
+@primitive("soft_target_cross_entropy")
 def _soft_target_cross_entropy(logits, target):
     """Per-row -Σ_c t_c·log softmax(z)_c for a target distribution ``t`` (both (M, C))."""
     z, _ = _shifted(logits, -1)
@@ -551,13 +551,13 @@ _soft_target_cross_entropy.defvjp(
 )
 
 
-@primitive
+@primitive("take_class")
 def _take_class(x, labels):
     """x[i, labels[i]] for each row i of a (M, C) array: a gather whose positions never repeat."""
     return x[xp.arange(x.shape[0]), labels]
 
 
-@primitive
+@primitive("put_class")
 def _put_class(g, labels, num_classes):
     """Zeros of shape (M, C) with g[i] at [i, labels[i]]: the VJP of ``take_class``."""
     out = xp.zeros((g.shape[0], num_classes), dtype=g.dtype)

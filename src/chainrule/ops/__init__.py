@@ -3,9 +3,6 @@
 One module per family; this package gathers their public names.
 """
 
-import sys
-
-from chainrule import tensor as _tensor
 from chainrule.ops.activations import elu, gelu, leaky_relu, relu, sigmoid, softplus, tanh
 from chainrule.ops.arithmetic import add, div, matmul, mul, neg, pow, sub
 
@@ -95,8 +92,6 @@ from chainrule.ops.shape import (
 )
 from chainrule.ops.sorting import argsort, sort, topk
 from chainrule.ops.tiling import bmm, expand, mm, repeat, t, transpose, unflatten
-
-_tensor._ops = sys.modules[__name__]  # Tensor's methods and operators dispatch to these ops
 
 subtract, multiply, divide, true_divide, negative, power = sub, mul, div, div, neg, pow
 

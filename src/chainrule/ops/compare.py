@@ -68,7 +68,7 @@ def isinf(x):
     return xp.isinf(x)
 
 
-@nondifferentiable
+@nondifferentiable("isclose")
 def _isclose(a, b, rtol=1e-5, atol=1e-8, equal_nan=False):
     return xp.isclose(a, b, rtol=rtol, atol=atol, equal_nan=equal_nan)
 
@@ -97,12 +97,12 @@ def allclose(
     return bool(xp.all(isclose(input, other, rtol, atol, equal_nan).data))
 
 
-@nondifferentiable
+@nondifferentiable("any")
 def _any(x, axis=None, keepdims=False):
     return xp.any(x, axis=axis, keepdims=keepdims)
 
 
-@nondifferentiable
+@nondifferentiable("all")
 def _all(x, axis=None, keepdims=False):
     return xp.all(x, axis=axis, keepdims=keepdims)
 

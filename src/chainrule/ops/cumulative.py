@@ -25,7 +25,7 @@ from chainrule.tensor import Tensor
 __all__ = ["cumsum"]
 
 
-@primitive
+@primitive("cumsum")
 def _cumsum(x, axis):
     out = xp.cumsum(x, axis=axis)
     return out.astype(xp.int64) if x.dtype.kind in "biu" else out  # PyTorch: integers -> int64

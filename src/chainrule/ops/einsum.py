@@ -43,7 +43,7 @@ def _parse(equation: str, n: int) -> tuple[list[str], str]:
     return ins, rhs
 
 
-@primitive
+@primitive("einsum")
 def _einsum(*operands, equation):
     return xp.einsum(equation, *operands)
 

@@ -55,7 +55,7 @@ def _check(name: str, x: Any, dim: int, index: Any) -> int:
     return d
 
 
-@primitive
+@primitive("gather")
 def _gather(x, dim, index):
     return x[_full_index(index, dim)]
 
@@ -99,7 +99,7 @@ def scatter_add(input: Any, dim: int, index: Any, src: Any) -> Tensor:
     return input + put_add(src, d, idx, tuple(input.shape))
 
 
-@primitive
+@primitive("scatter")
 def _scatter(x, dim, index, src):
     out = x.copy()
     out[_full_index(index, dim)] = src

@@ -42,7 +42,7 @@ def _unique_positions(index: Any) -> bool:
     )
 
 
-@primitive
+@primitive("getitem")
 def _getitem(x, index):
     return x[index]
 

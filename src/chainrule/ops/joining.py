@@ -19,7 +19,7 @@ from chainrule.backend import xp
 from chainrule.ops.indexing import getitem
 
 
-@primitive
+@primitive("concatenate")
 def _concatenate(*arrays, axis=0):
     return xp.concatenate(arrays, axis=axis)
 
@@ -47,7 +47,7 @@ def concatenate(tensors: Sequence[Any], axis: int = 0):
 cat = concatenate
 
 
-@primitive
+@primitive("stack")
 def _stack(*arrays, axis=0):
     return xp.stack(arrays, axis=axis)
 

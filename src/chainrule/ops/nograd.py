@@ -7,6 +7,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from chainrule import dtypes
 from chainrule.autograd import nondifferentiable
 from chainrule.backend import xp
@@ -48,56 +50,25 @@ def one_hot(labels, num_classes, dtype=None):
     return eye[labels]
 
 
-@nondifferentiable
-def equal(a, b):
-    return xp.equal(a, b)
+def _ufunc(name: str, doc: str) -> Any:
+    """The op ``name`` that calls NumPy's (or CuPy's) function of that name."""
+    fn = getattr(xp, name)
+
+    def forward(*arrays):
+        return fn(*arrays)
+
+    forward.__doc__ = doc
+    return nondifferentiable(forward, name=name)
 
 
-@nondifferentiable
-def not_equal(a, b):
-    return xp.not_equal(a, b)
-
-
-@nondifferentiable
-def less(a, b):
-    return xp.less(a, b)
-
-
-@nondifferentiable
-def less_equal(a, b):
-    return xp.less_equal(a, b)
-
-
-@nondifferentiable
-def greater(a, b):
-    return xp.greater(a, b)
-
-
-@nondifferentiable
-def greater_equal(a, b):
-    return xp.greater_equal(a, b)
-
-
-@nondifferentiable
-def logical_and(a, b):
-    return xp.logical_and(a, b)
-
-
-@nondifferentiable
-def logical_or(a, b):
-    return xp.logical_or(a, b)
-
-
-@nondifferentiable
-def logical_not(a):
-    return xp.logical_not(a)
-
-
-@nondifferentiable
-def isfinite(x):
-    return xp.isfinite(x)
-
-
-@nondifferentiable
-def zeros_like(x):
-    return xp.zeros_like(x)
+equal = _ufunc("equal", "``a == b`` elementwise.")
+not_equal = _ufunc("not_equal", "``a != b`` elementwise.")
+less = _ufunc("less", "``a < b`` elementwise.")
+less_equal = _ufunc("less_equal", "``a <= b`` elementwise.")
+greater = _ufunc("greater", "``a > b`` elementwise.")
+greater_equal = _ufunc("greater_equal", "``a >= b`` elementwise.")
+logical_and = _ufunc("logical_and", "``a and b`` elementwise.")
+logical_or = _ufunc("logical_or", "``a or b`` elementwise.")
+logical_not = _ufunc("logical_not", "``not a`` elementwise.")
+isfinite = _ufunc("isfinite", "True where the value is neither infinite nor NaN.")
+zeros_like = _ufunc("zeros_like", "Zeros of the input's shape and dtype.")

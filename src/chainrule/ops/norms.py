@@ -28,7 +28,7 @@ from chainrule.tensor import Tensor
 __all__ = ["clamp", "norm"]
 
 
-@primitive
+@primitive("norm2")
 def _norm2(x, axis=None, keepdims=False):
     return xp.sqrt(xp.sum(x * x, axis=axis, keepdims=keepdims))
 

@@ -18,11 +18,10 @@ from __future__ import annotations
 
 import math
 
-from chainrule.autograd import RAW, nondifferentiable, primitive
+from chainrule.autograd import nondifferentiable, primitive
 from chainrule.backend import xp
 
 _NUMPY = xp.__name__ == "numpy"
-_FLOATS = (xp.dtype(xp.float32), xp.dtype(xp.float64))
 
 
 def _axes(axis, ndim):
@@ -60,18 +59,10 @@ def sum(x, axis=None, keepdims=False):
     return xp.sum(x, axis=axis, keepdims=keepdims)
 
 
-def _spread(F, g, shape):
-    """``g`` broadcast to ``shape``. A first-order backward gets a filled array: ``xp.full`` is 2x
-    faster than ``broadcast_to`` (a Python-level NumPy function), and the rules downstream read
-    it the same way."""
-    if F is RAW and _NUMPY:
-        return xp.full(shape, g)
-    return F.broadcast_to(g, shape)
-
-
 sum.defvjp(
-    lambda F, g, out, x, axis=None, keepdims=False: _spread(
-        F, _expand(F, g, x.shape, axis, keepdims), x.shape
+    # every element counts once: g, back in x's shape
+    lambda F, g, out, x, axis=None, keepdims=False: F.broadcast_to(
+        _expand(F, g, x.shape, axis, keepdims), x.shape
     )
 )
 
@@ -79,17 +70,45 @@ sum.defvjp(
 @primitive
 def mean(x, axis=None, keepdims=False):
     """Mean over ``axis`` (all axes by default)."""
-    if _NUMPY and axis is None and not keepdims and x.dtype in _FLOATS and x.size:
+    if _NUMPY and axis is None and not keepdims and x.dtype.char in "fd" and x.size:
         # what numpy.mean computes (a float sum, then / n), without its Python-level wrapper
         return xp.add.reduce(x, axis=None) / x.size
     return xp.mean(x, axis=axis, keepdims=keepdims)
 
 
 mean.defvjp(
-    lambda F, g, out, x, axis=None, keepdims=False: _spread(
-        F, _expand(F, g, x.shape, axis, keepdims) / _count(x.shape, axis), x.shape
+    # every element counts 1/n
+    lambda F, g, out, x, axis=None, keepdims=False: F.broadcast_to(
+        _expand(F, g, x.shape, axis, keepdims) / _count(x.shape, axis), x.shape
     )
 )
+
+
+def _sum_fast(F, g, out, x, axis=None, keepdims=False):
+    # a filled array in place of the broadcast view (the rules downstream read it the same way);
+    # empty + fill is 4x faster than xp.full, 8x faster than broadcast_to (Python-level functions)
+    t = xp.empty(x.shape, g.dtype)
+    if axis is None and not keepdims:
+        t.fill(g)  # g is 0-d
+    else:
+        t[...] = _expand(F, g, x.shape, axis, keepdims)
+    return t
+
+
+def _mean_fast(F, g, out, x, axis=None, keepdims=False):
+    t = xp.empty(x.shape, g.dtype)
+    if axis is None and not keepdims and x.size <= 1 << 24:
+        # g / n divided in double precision rounds to the same float32 as the rule's division
+        # (n is exact in float32 up to 2^24), and a Python division is 50x quicker than a 0-d one
+        t.fill(float(g) / x.size)
+    else:
+        t[...] = _expand(F, g, x.shape, axis, keepdims) / _count(x.shape, axis)
+    return t
+
+
+if _NUMPY:
+    sum.deffast(_sum_fast)
+    mean.deffast(_mean_fast)
 
 
 @primitive

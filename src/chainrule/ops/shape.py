@@ -127,7 +127,7 @@ def _pad_vjp(F, g, out, x, pad_width, constant_values=0):
 pad.defvjp(_pad_vjp)
 
 
-@primitive
+@primitive("astype")
 def _astype(x, dtype):
     """A copy in ``dtype``; the gradient is cast back to the input's dtype."""
     return x.astype(dtype)

@@ -25,7 +25,7 @@ SortResult = namedtuple("sort", ["values", "indices"])
 TopkResult = namedtuple("topk", ["values", "indices"])
 
 
-@nondifferentiable
+@nondifferentiable("argsort")
 def _argsort(x, axis=-1, descending=False):
     if descending:  # stable on -x keeps tied values in their original order, as PyTorch does
         key = ~x if x.dtype == bool else -x

@@ -41,7 +41,7 @@ def expand(input: Any, *sizes: Any) -> Tensor:
     return shape.broadcast_to(input, target)
 
 
-@primitive
+@primitive("repeat")
 def _repeat(x, reps):
     return xp.tile(x, reps)
 

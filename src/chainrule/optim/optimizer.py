@@ -31,6 +31,7 @@ import numbers
 from collections.abc import Callable, Iterable
 from typing import Any
 
+from chainrule import autograd
 from chainrule.autograd import enable_grad
 from chainrule.backend import ndarray, xp
 from chainrule.tensor import Tensor
@@ -108,7 +109,8 @@ class Optimizer:
     -----
     Subclasses implement ``_init_state(p, group) -> dict`` (fresh state) and
     ``_update(p, grad, state, group)`` (one in-place update of ``p.data``), and may
-    override ``_validate(group)`` to check a group's options. Parameters whose ``.grad`` is
+    override ``_validate(group)`` to check a group's options and ``_update_all()`` for a faster
+    loop over the parameters; ``step`` itself stays the base class's. Parameters whose ``.grad`` is
     None are skipped by :meth:`step`.
 
     Examples
@@ -244,6 +246,8 @@ class Optimizer:
         >>> w.grad.tolist()
         [0.0, 0.0]
         """
+        if autograd._trace_hook is not None:  # a recorder (chainrule.compile) replays this call
+            autograd._trace_hook.on_optimizer(self, "zero_grad", set_to_none)
         for group in self.param_groups:
             for p in group["params"]:
                 if set_to_none:
@@ -278,10 +282,18 @@ class Optimizer:
         >>> float(opt.step(closure)), w.tolist()
         (4.0, [1.0])
         """
+        if autograd._trace_hook is not None:  # a recorder (chainrule.compile) replays this call
+            autograd._trace_hook.on_optimizer(self, "step", closure)
         loss = None
         if closure is not None:
             with enable_grad():
                 loss = closure()
+        self._update_all()
+        return loss
+
+    def _update_all(self) -> None:
+        """One in-place update of every parameter that has a gradient (``step`` after the
+        closure); subclasses may override it with a faster loop for common cases."""
         for group in self.param_groups:
             for p in group["params"]:
                 grad = p.grad
@@ -296,7 +308,6 @@ class Optimizer:
                 if state is None:
                     state = self.state[p] = self._init_state(p, group)
                 self._update(p, g, state, group)
-        return loss
 
     def _init_state(self, p: Tensor, group: dict[str, Any]) -> dict[str, Any]:
         """Fresh state for ``p``: preallocated buffers in ``p``'s dtype."""

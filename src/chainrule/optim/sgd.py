@@ -92,18 +92,14 @@ class SGD(Optimizer):
         if group["nesterov"] and (group["momentum"] <= 0 or group["dampening"] != 0):
             raise ValueError("Nesterov momentum needs momentum > 0 and dampening = 0")
 
-    def step(self, closure: Any = None) -> Any:
-        """Update every parameter that has a gradient, in place (see ``Optimizer.step``).
-
-        Groups without momentum and weight decay, the plain ``p -= lr·g``, take a loop with the
-        per-group decisions taken once; others go through ``Optimizer.step``.
-        """
-        if closure is not None or any(
-            g["momentum"] or g["weight_decay"] or type(g["lr"]) is not float
-            for g in self.param_groups
-        ):
-            return super().step(closure)
-        state, scratch = self.state, self._scratch
+    def _update_all(self) -> None:
+        """Groups without momentum and weight decay, the plain ``p -= lr·g``, take a loop with
+        the per-group decisions taken once; others go through ``Optimizer._update_all``."""
+        for g in self.param_groups:
+            if g["momentum"] or g["weight_decay"] or type(g["lr"]) is not float:
+                return super()._update_all()
+        scratch = self._scratch
+        multiply, subtract = xp.multiply, xp.subtract
         for group in self.param_groups:
             lr = group["lr"]
             for p in group["params"]:
@@ -111,18 +107,26 @@ class SGD(Optimizer):
                 if grad is None:
                     continue
                 g = grad.data
-                data = p.data
-                if g.shape != data.shape:
-                    raise ValueError(
-                        f"a gradient of shape {g.shape} was set on a parameter of shape {p.shape}"
-                    )
                 buf = scratch.get(p)
-                if buf is None or buf.dtype != g.dtype or buf.shape != g.shape:
-                    buf = scratch[p] = xp.empty(g.shape, dtype=g.dtype)
-                    state.setdefault(p, {})
-                xp.multiply(g, lr, out=buf)  # lr·g as in _update, into the reused array
-                xp.subtract(data, buf, out=data)
+                # a buffer is only made for a gradient of its parameter's shape, so this one
+                # test covers both (dtypes of one kind are one object: `is not` is quick, and a
+                # false alarm only makes a fresh buffer)
+                if buf is None or buf.shape != g.shape or buf.dtype is not g.dtype:
+                    buf = self._buffer(p, g)
+                multiply(g, lr, out=buf)  # lr·g as in _update, into the reused array
+                data = p.data
+                subtract(data, buf, out=data)
         return None
+
+    def _buffer(self, p: Tensor, g: Any) -> Any:
+        """A new array kept between steps for lr·g, after checking the gradient's shape."""
+        if g.shape != p.data.shape:
+            raise ValueError(
+                f"a gradient of shape {g.shape} was set on a parameter of shape {p.shape}"
+            )
+        self.state.setdefault(p, {})
+        buf = self._scratch[p] = xp.empty(g.shape, dtype=g.dtype)
+        return buf
 
     def _init_state(self, p: Tensor, group: dict[str, Any]) -> dict[str, Any]:
         # the buffer starts as a copy of the first gradient, as in PyTorch
@@ -146,7 +150,7 @@ class SGD(Optimizer):
             # the same arithmetic without allocating (and page-faulting) a parameter-sized array
             scratch = self._scratch.get(p)
             if scratch is None or scratch.dtype != g.dtype or scratch.shape != g.shape:
-                scratch = self._scratch[p] = xp.empty(g.shape, dtype=g.dtype)
+                scratch = self._buffer(p, g)
             xp.multiply(g, lr, out=scratch)
             xp.subtract(p.data, scratch, out=p.data)
         else:
