@@ -460,7 +460,7 @@ def run(args: argparse.Namespace) -> int:
             sat = r["saturation"]
             _say(
                 f"   {name:<8} first/last {r['ratio_first_last']:.1e}, z std "
-                f"{sum(sat['preact_std']) / len(sat['preact_std']):.1f}, mean φ′ "
+                f"{sum(sat['preact_std']) / len(sat['preact_std']):.2g}, mean φ′ "
                 f"{sum(sat['slope']) / len(sat['slope']):.2f}"
             )
         viz.activations(None, stage / "activations.png")
