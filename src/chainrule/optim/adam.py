@@ -67,6 +67,7 @@ class Adam(Optimizer):
     """
 
     _decoupled = False
+    _nonnegative = ("eps",)
 
     def __init__(
         self,
@@ -91,7 +92,6 @@ class Adam(Optimizer):
         beta1, beta2 = group["betas"]
         if not (0.0 <= beta1 < 1.0 and 0.0 <= beta2 < 1.0):
             raise ValueError(f"invalid betas: {group['betas']} (each must be in [0, 1))")
-        self._check_nonnegative(group, "eps")
 
     def _init_state(self, p: Tensor, group: dict[str, Any]) -> dict[str, Any]:
         state: dict[str, Any] = {

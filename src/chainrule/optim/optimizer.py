@@ -108,8 +108,9 @@ class Optimizer:
     -----
     Subclasses implement ``_init_state(p, group) -> dict`` (fresh state) and
     ``_update(p, grad, state, group)`` (one in-place update of ``p.data``), and may
-    override ``_validate(group)`` to check a group's options. Parameters whose ``.grad`` is
-    None are skipped by :meth:`step`.
+    override ``_validate(group)`` to check a group's options (options that need only be >= 0
+    go in the class attribute ``_nonnegative``). Parameters whose ``.grad`` is None are
+    skipped by :meth:`step`.
 
     Examples
     --------
@@ -120,6 +121,9 @@ class Optimizer:
     >>> [g["lr"] for g in opt.param_groups]
     [0.1, 0.5]
     """
+
+    _nonnegative: tuple[str, ...] = ()
+    """A subclass's own options that must be >= 0, checked by :meth:`_validate`."""
 
     def __init__(self, params: ParamsT, defaults: dict[str, Any]) -> None:
         self.defaults: dict[str, Any] = dict(defaults)
@@ -202,8 +206,8 @@ class Optimizer:
         """Check a group's options; raise TypeError or ValueError naming a bad one.
 
         Every numeric option (:data:`NUMERIC_OPTIONS`; ``betas`` a pair of them) must be a
-        real, finite number; ``lr`` and ``weight_decay`` also >= 0. Subclasses add their own
-        ranges.
+        real, finite number; ``lr``, ``weight_decay`` and the options in ``_nonnegative`` also
+        >= 0. Subclasses add their own ranges.
         """
         for key in NUMERIC_OPTIONS:
             if key not in group:
@@ -216,6 +220,7 @@ class Optimizer:
                     check_hyperparameter(key, item, low=None)
             else:
                 check_hyperparameter(key, value, low=0.0 if key in ("lr", "weight_decay") else None)
+        self._check_nonnegative(group, *self._nonnegative)
 
     @staticmethod
     def _check_nonnegative(group: dict[str, Any], *names: str) -> None:
