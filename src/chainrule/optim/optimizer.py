@@ -387,9 +387,9 @@ class Optimizer:
         >>> import chainrule as cr
         >>> from chainrule.optim import SGD
         >>> w = cr.ones(3, requires_grad=True)
-        >>> opt = SGD([w], lr=0.1)
-        >>> SGD([w], lr=0.5).load_state_dict(opt.state_dict())  # same layout: fine
-        >>> SGD([w, cr.ones(1, requires_grad=True)], lr=0.1).load_state_dict(opt.state_dict())
+        >>> sd = SGD([w], lr=0.1).state_dict()
+        >>> SGD([w], lr=0.5).load_state_dict(sd)  # same layout: fine
+        >>> SGD([w, cr.ones(1, requires_grad=True)], lr=0.1).load_state_dict(sd)
         Traceback (most recent call last):
         ...
         ValueError: parameter group 0: the loaded state dict has 1 parameters, the optimizer has 2
