@@ -47,8 +47,9 @@ class Adam(Optimizer):
         ε added to the denominator.
     weight_decay : float
         L2 penalty added to the gradient (coupled: it goes through the moment averages;
-        see :class:`~chainrule.optim.AdamW` for decoupled decay), on every parameter it is given, as in PyTorch (build
-        groups with :func:`chainrule.nn.utils.param_groups` to leave biases out).
+        see :class:`~chainrule.optim.AdamW` for decoupled decay), on every parameter it is
+        given, as in PyTorch (build groups with :func:`chainrule.nn.utils.param_groups` to
+        leave biases out).
     amsgrad : bool
         Use the running maximum of :math:`v_t` (Reddi et al., 2018).
 
