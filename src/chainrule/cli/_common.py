@@ -40,6 +40,8 @@ __all__ = [
     "RUN_FILES",
     "Data",
     "ModelSpec",
+    "add_command",
+    "add_nan_option",
     "atomic_write_text",
     "batch_size",
     "check_columns",
@@ -88,6 +90,46 @@ TASKS = {"classify": "classification", "regress": "regression", "auto": "auto"}
 
 
 # ----------------------------------------------------------------------------- argument types
+def add_command(
+    sub: Any, name: str, run: Any, doc: str | None, **kwargs: Any
+) -> argparse.ArgumentParser:
+    """Register subcommand ``name`` on the subcommand table ``sub``; ``run(args)`` executes it.
+
+    The texts come from ``doc``, the docstring of the module's ``add_parser`` (as click takes
+    them from a function's), so they are written once: its first paragraph, after the first
+    ``": "`` and without the final period, is the one-line help of ``chainrule --help``; the
+    rest is the description of ``chainrule NAME --help``. ``kwargs`` go to ``add_parser``
+    (e.g. ``add_help=False``). Returns the new parser, for the command's options.
+
+    >>> top = argparse.ArgumentParser(prog="chainrule")
+    >>> doc = "Register ``hello``: greet.\\n\\n    Say hi."
+    >>> p = add_command(top.add_subparsers(), "hello", lambda args: 0, doc)
+    >>> p.prog, p.description, p.parse_args([]).run(None), "greet" in top.format_help()
+    ('chainrule hello', 'Say hi.', 0, True)
+    """
+    summary, _, description = (doc or "").partition("\n\n")
+    help_line = " ".join(summary.partition(": ")[2].split()).removesuffix(".")
+    p = sub.add_parser(name, help=help_line, description=" ".join(description.split()), **kwargs)
+    p.set_defaults(run=run)
+    return p
+
+
+def add_nan_option(p: argparse.ArgumentParser, cells: str = "cells") -> None:
+    """Add ``--nan {error,drop}``: what to do with rows that have missing ``cells``.
+
+    >>> p = argparse.ArgumentParser()
+    >>> add_nan_option(p)
+    >>> p.parse_args([]).nan, p.parse_args(["--nan", "drop"]).nan
+    ('error', 'drop')
+    """
+    p.add_argument(
+        "--nan",
+        choices=("error", "drop"),
+        default="error",
+        help=f"missing {cells}: refuse them (default) or drop their rows",
+    )
+
+
 def positive_float(text: str) -> float:
     """An argparse type: a finite number > 0.
 

@@ -15,19 +15,17 @@ __all__ = ["add_parser", "run"]
 
 
 def add_parser(sub: Any) -> argparse.ArgumentParser:
-    """Register ``activations`` on the subcommand table ``sub``."""
-    p = sub.add_parser(
-        "activations",
-        help="plot activation functions and their derivatives",
-        description="Plot each activation φ(x) beside its derivative φ′(x) (by autodiff).",
-    )
+    """Register ``activations``: plot activation functions and their derivatives.
+
+    Plot each activation φ(x) beside its derivative φ′(x) (by autodiff).
+    """
+    p = C.add_command(sub, "activations", run, add_parser.__doc__)
     p.add_argument(
         "--names",
         help="comma-separated activations (default sigmoid, tanh, relu, leaky_relu, elu, gelu, "
         "softplus)",
     )
     p.add_argument("--out", metavar="DIR", default="runs/activations", help="where the PNG goes")
-    p.set_defaults(run=run)
     return p
 
 

@@ -38,19 +38,15 @@ COMPARE_SECONDS = 1.0
 
 
 def add_parser(sub: Any) -> argparse.ArgumentParser:
-    """Register ``demo`` on the subcommand table ``sub``."""
-    p = sub.add_parser(
-        "demo",
-        help="run the lecture's experiments and write a report with figures",
-        description=(
-            "Logistic regression vs scikit-learn, SGD vs mini-batch vs full batch, vanishing "
-            "gradients, learned basis functions and a backprop walkthrough, in under a minute. "
-            "Writes PNGs and report.md to DIR, replacing an earlier demo report there."
-        ),
-    )
+    """Register ``demo``: run the lecture's experiments and write a report with figures.
+
+    Logistic regression vs scikit-learn, SGD vs mini-batch vs full batch, vanishing gradients,
+    learned basis functions and a backprop walkthrough, in under a minute. Writes PNGs and
+    report.md to DIR, replacing an earlier demo report there.
+    """
+    p = C.add_command(sub, "demo", run, add_parser.__doc__)
     p.add_argument("--out", metavar="DIR", default="runs/demo", help="default runs/demo")
     p.add_argument("--seed", type=int, default=0)
-    p.set_defaults(run=run)
     return p
 
 

@@ -19,18 +19,16 @@ __all__ = ["add_parser", "evaluate_run", "run"]
 
 
 def add_parser(sub: Any) -> argparse.ArgumentParser:
-    """Register ``evaluate`` on the subcommand table ``sub``."""
-    p = sub.add_parser(
-        "evaluate",
-        help="print a trained run's metrics on a data set",
-        description="Evaluate the model of RUN_DIR (written by 'chainrule train') on DATA.",
-    )
+    """Register ``evaluate``: print a trained run's metrics on a data set.
+
+    Evaluate the model of RUN_DIR (written by 'chainrule train') on DATA.
+    """
+    p = C.add_command(sub, "evaluate", run, add_parser.__doc__)
     p.add_argument("run_dir", metavar="RUN_DIR", help="a directory written by chainrule train")
     p.add_argument("data", metavar="DATA", help="built-in data set name or CSV file")
     add_data_options(p)
     p.add_argument("--seed", type=int, help="generator seed (default: the run's)")
     p.add_argument("--json", action="store_true", help="print the metrics as JSON")
-    p.set_defaults(run=run)
     return p
 
 

@@ -17,18 +17,14 @@ __all__ = ["add_network_options", "add_parser", "report", "run"]
 
 
 def add_parser(sub: Any) -> argparse.ArgumentParser:
-    """Register ``explain`` on the subcommand table ``sub``."""
-    p = sub.add_parser(
-        "explain",
-        help="walk backprop through a tiny network, step by step",
-        description=(
-            "Backpropagation for one example through a tiny network, in the notes' notation. "
-            "Give negative numbers with '=': --x=-1,0.5."
-        ),
-    )
+    """Register ``explain``: walk backprop through a tiny network, step by step.
+
+    Backpropagation for one example through a tiny network, in the notes' notation. Give
+    negative numbers with '=': --x=-1,0.5.
+    """
+    p = C.add_command(sub, "explain", run, add_parser.__doc__)
     add_network_options(p)
     p.add_argument("--format", choices=("text", "markdown", "json"), default="text")
-    p.set_defaults(run=run)
     return p
 
 

@@ -12,23 +12,20 @@ import argparse
 import sys
 from typing import Any
 
+from chainrule.cli import _common as C
 from chainrule.cli.explain import add_network_options, report
 
 __all__ = ["add_parser", "run"]
 
 
 def add_parser(sub: Any) -> argparse.ArgumentParser:
-    """Register ``graph`` on the subcommand table ``sub``."""
-    p = sub.add_parser(
-        "graph",
-        help="draw the computation graph of the explain network (SVG or DOT)",
-        description=(
-            "Draw the computation graph of the tiny network of `chainrule explain` (same "
-            "options), with every tensor's value and gradient. SVG needs nothing else; DOT is "
-            "for Graphviz (dot -Tpng graph.dot -o graph.png). Give negative numbers with '=': "
-            "--x=-1,0.5."
-        ),
-    )
+    """Register ``graph``: draw the computation graph of the explain network (SVG or DOT).
+
+    Draw the computation graph of the tiny network of `chainrule explain` (same options), with
+    every tensor's value and gradient. SVG needs nothing else; DOT is for Graphviz (dot -Tpng
+    graph.dot -o graph.png). Give negative numbers with '=': --x=-1,0.5.
+    """
+    p = C.add_command(sub, "graph", run, add_parser.__doc__)
     add_network_options(p)
     p.add_argument(
         "--jacobians", action="store_true", help="label each arrow with its local Jacobian"
@@ -37,7 +34,6 @@ def add_parser(sub: Any) -> argparse.ArgumentParser:
     p.add_argument(
         "--format", choices=("svg", "dot"), help="default: from --out's suffix (.svg or .dot)"
     )
-    p.set_defaults(run=run)
     return p
 
 

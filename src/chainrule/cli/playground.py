@@ -10,18 +10,19 @@ import argparse
 from collections.abc import Sequence
 from typing import Any
 
+from chainrule.cli import _common as C
+
 __all__ = ["add_parser", "run_argv"]
 
 
 def add_parser(sub: Any) -> argparse.ArgumentParser:
-    """Register ``playground`` on the subcommand table ``sub`` (for the top-level help)."""
-    p = sub.add_parser(
-        "playground",
-        help="train a network in the browser and watch backpropagation",
-        description="Start the playground server (options: --port, --host, --no-browser).",
-        add_help=False,
+    """Register ``playground``: train a network in the browser and watch backpropagation.
+
+    Start the playground server (options: --port, --host, --no-browser).
+    """
+    p = C.add_command(
+        sub, "playground", lambda args: run_argv([]), add_parser.__doc__, add_help=False
     )
-    p.set_defaults(run=lambda args: run_argv([]))
     return p
 
 

@@ -25,16 +25,12 @@ __all__ = ["add_parser", "predictions_csv", "run"]
 
 
 def add_parser(sub: Any) -> argparse.ArgumentParser:
-    """Register ``predict`` on the subcommand table ``sub``."""
-    p = sub.add_parser(
-        "predict",
-        help="write a trained run's predictions for a CSV file",
-        description=(
-            "Predict with the model of RUN_DIR for every row of INPUT.csv: a 'prediction' "
-            "column (class label or value) and, for classifiers, a p_<class> probability "
-            "column per class."
-        ),
-    )
+    """Register ``predict``: write a trained run's predictions for a CSV file.
+
+    Predict with the model of RUN_DIR for every row of INPUT.csv: a 'prediction' column (class
+    label or value) and, for classifiers, a p_<class> probability column per class.
+    """
+    p = C.add_command(sub, "predict", run, add_parser.__doc__)
     p.add_argument("run_dir", metavar="RUN_DIR", help="a directory written by chainrule train")
     p.add_argument("input", metavar="INPUT.csv", help="the rows to predict")
     p.add_argument("-o", "--output", metavar="OUT.csv", help="write here (default: stdout)")
@@ -43,13 +39,7 @@ def add_parser(sub: Any) -> argparse.ArgumentParser:
         action="store_true",
         help="replace an existing OUT.csv (never the input file or a file of RUN_DIR)",
     )
-    p.add_argument(
-        "--nan",
-        choices=("error", "drop"),
-        default="error",
-        help="missing cells: refuse them (default) or drop their rows",
-    )
-    p.set_defaults(run=run)
+    C.add_nan_option(p)
     return p
 
 

@@ -72,12 +72,7 @@ def add_data_options(p: argparse.ArgumentParser) -> None:
         metavar="COL",
         help="the CSV column to predict (default: the last column; for evaluate: the trained one)",
     )
-    p.add_argument(
-        "--nan",
-        choices=("error", "drop"),
-        default="error",
-        help="missing CSV cells: refuse them (default) or drop their rows",
-    )
+    C.add_nan_option(p, "CSV cells")
     p.add_argument(
         "--n-samples",
         type=C.positive_int,
@@ -120,17 +115,14 @@ def check_data_options(args: argparse.Namespace, generator_seed: bool = False) -
 
 
 def add_parser(sub: Any) -> argparse.ArgumentParser:
-    """Register ``train`` on the subcommand table ``sub``."""
-    p = sub.add_parser(
-        "train",
-        help="train an MLP on a data set and save the run",
-        description=(
-            "Train a multi-layer perceptron on DATA (a built-in data set such as moons, "
-            "breast_cancer, iris, sine_1d, or the path of a CSV file) and write a run "
-            "directory: the model, history.csv, metrics.json and plots. Ctrl-C stops "
-            "training, saves what was trained and exits with status 130."
-        ),
-    )
+    """Register ``train``: train an MLP on a data set and save the run.
+
+    Train a multi-layer perceptron on DATA (a built-in data set such as moons, breast_cancer,
+    iris, sine_1d, or the path of a CSV file) and write a run directory: the model,
+    history.csv, metrics.json and plots. Ctrl-C stops training, saves what was trained and
+    exits with status 130.
+    """
+    p = C.add_command(sub, "train", run, add_parser.__doc__)
     p.add_argument("data", metavar="DATA", help="built-in data set name or CSV file")
     add_data_options(p)
     p.add_argument(
@@ -199,7 +191,6 @@ def add_parser(sub: Any) -> argparse.ArgumentParser:
         "the scaler is saved with the model (default on)",
     )
     p.add_argument("-q", "--quiet", action="store_true", help="no progress output")
-    p.set_defaults(run=run)
     return p
 
 

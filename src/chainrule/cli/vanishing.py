@@ -18,17 +18,14 @@ __all__ = ["add_parser", "run"]
 
 
 def add_parser(sub: Any) -> argparse.ArgumentParser:
-    """Register ``vanishing`` on the subcommand table ``sub``."""
-    p = sub.add_parser(
-        "vanishing",
-        help="measure vanishing gradients in a deep MLP per activation",
-        description=(
-            "Build the same deep MLP with each activation (each with its standard "
-            "initialisation, or the one --init names), measure the gradient norm of every layer "
-            "at initialisation and during a short SGD run and the size of the pre-activations, "
-            "print a table and plot the norms by layer."
-        ),
-    )
+    """Register ``vanishing``: measure vanishing gradients in a deep MLP per activation.
+
+    Build the same deep MLP with each activation (each with its standard initialisation, or the
+    one --init names), measure the gradient norm of every layer at initialisation and during a
+    short SGD run and the size of the pre-activations, print a table and plot the norms by
+    layer.
+    """
+    p = C.add_command(sub, "vanishing", run, add_parser.__doc__)
     p.add_argument("--depth", type=C.positive_int, default=20, help="Linear layers (default 20)")
     p.add_argument("--width", type=C.positive_int, default=64, help="units per layer (default 64)")
     p.add_argument(
@@ -50,7 +47,6 @@ def add_parser(sub: Any) -> argparse.ArgumentParser:
         "--out", metavar="DIR", default="runs/vanishing", help="where vanishing.png goes"
     )
     p.add_argument("--no-plots", action="store_true", help="skip the plot")
-    p.set_defaults(run=run)
     return p
 
 

@@ -15,6 +15,7 @@ tensor([[3., 2.]], dtype=float32)
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from chainrule import dtypes
@@ -137,13 +138,7 @@ class Standardizer:
         >>> sc.transform([[2.0], [5.0]]).tolist()
         [[0.0], [3.0]]
         """
-        self._check_fitted("transform")
-        a = self._check_features(_prepare(X, "transform"), "transform")
-        mean, scale = self._stats_as(a.dtype)
-        if isinstance(X, Tensor) and X.requires_grad:
-            return (X.astype(a.dtype) - Tensor(mean)) / Tensor(scale)
-        out = (a - mean) / scale
-        return Tensor(out) if isinstance(X, Tensor) else out
+        return self._apply(X, "transform", lambda x, mean, scale: (x - mean) / scale)
 
     def fit_transform(self, X: Any) -> Any:
         """Fit to ``X``, then standardise it.
@@ -186,13 +181,18 @@ class Standardizer:
         >>> sc.inverse_transform([[0.0], [3.0]]).tolist()
         [[2.0], [5.0]]
         """
-        self._check_fitted("inverse_transform")
-        a = self._check_features(_prepare(Xs, "inverse_transform"), "inverse_transform")
+        return self._apply(Xs, "inverse_transform", lambda x, mean, scale: x * scale + mean)
+
+    def _apply(self, X: Any, method: str, fn: Callable[[Any, Any, Any], Any]) -> Any:
+        """``fn(x, mean, scale)`` on ``X``'s values, checked for ``method``: through autograd
+        for a Tensor that requires grad, else on the backend array (a Tensor in, a Tensor out)."""
+        self._check_fitted(method)
+        a = self._check_features(_prepare(X, method), method)
         mean, scale = self._stats_as(a.dtype)
-        if isinstance(Xs, Tensor) and Xs.requires_grad:
-            return Xs.astype(a.dtype) * Tensor(scale) + Tensor(mean)
-        out = a * scale + mean
-        return Tensor(out) if isinstance(Xs, Tensor) else out
+        if isinstance(X, Tensor) and X.requires_grad:
+            return fn(X.astype(a.dtype), Tensor(mean), Tensor(scale))
+        out = fn(a, mean, scale)
+        return Tensor(out) if isinstance(X, Tensor) else out
 
     def _check_fitted(self, method: str) -> None:
         if not hasattr(self, "mean_"):

@@ -132,8 +132,7 @@ def write_idx(path: str | os.PathLike[str], array: Any, *, compress: bool | None
 
     Examples
     --------
-    >>> import pathlib, tempfile
-    >>> import numpy as np
+    >>> import pathlib, tempfile, numpy as np
     >>> tmp = tempfile.TemporaryDirectory()
     >>> path = pathlib.Path(tmp.name) / "x.idx"
     >>> write_idx(path, np.array([[1.5, 2.0]], dtype=np.float32))
@@ -188,8 +187,7 @@ def load_idx(
 
     Examples
     --------
-    >>> import pathlib, tempfile
-    >>> import numpy as np
+    >>> import pathlib, tempfile, numpy as np
     >>> tmp = tempfile.TemporaryDirectory()
     >>> path = pathlib.Path(tmp.name) / "images.idx"
     >>> write_idx(path, np.zeros((5, 28, 28), dtype=np.uint8))

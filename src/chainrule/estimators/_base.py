@@ -320,9 +320,10 @@ class _FlatOptimizer(Optimizer):
     layers. Subclasses implement ``update(theta, grad)``.
     """
 
-    def __init__(self, flat: FlatParameters, lr: float) -> None:
-        super().__init__(flat.params, {"lr": lr})
+    def __init__(self, flat: FlatParameters, learning_rate_init: float) -> None:
+        super().__init__(flat.params, {"lr": learning_rate_init})
         self.flat = flat
+        self.learning_rate_init = float(learning_rate_init)  # scikit-learn's η₀
 
     def step(self, closure: Any = None) -> Any:
         """Gather the gradients and update the flat parameters in place."""
@@ -368,7 +369,6 @@ class SklearnSGD(_FlatOptimizer):
         power_t: float,
     ) -> None:
         super().__init__(flat, learning_rate_init)
-        self.learning_rate_init = float(learning_rate_init)
         self.lr_schedule = lr_schedule
         self.momentum = float(momentum)
         self.nesterov = bool(nesterov)
@@ -435,7 +435,6 @@ class SklearnAdam(_FlatOptimizer):
         epsilon: float,
     ) -> None:
         super().__init__(flat, learning_rate_init)
-        self.learning_rate_init = float(learning_rate_init)
         self.learning_rate = float(learning_rate_init)
         self.beta_1 = float(beta_1)
         self.beta_2 = float(beta_2)

@@ -53,6 +53,26 @@ class _Elementwise(Module):
         return {}
 
 
+class _OneSetting(Module):
+    """An activation with one setting, the attribute ``_setting``, passed to ``fn`` as its
+    second argument; ``config`` and the repr show it."""
+
+    fn: Callable[[Tensor, Any], Tensor]
+    _setting: str
+
+    def forward(self, x: Tensor) -> Tensor:
+        return type(self).fn(x, getattr(self, self._setting))
+
+    def config(self) -> dict[str, Any]:
+        return {self._setting: getattr(self, self._setting)}
+
+    def extra_repr(self) -> str:
+        value = getattr(self, self._setting)
+        return (
+            f"{self._setting}={value!r}" if isinstance(value, str) else f"{self._setting}={value}"
+        )
+
+
 class Sigmoid(_Elementwise):
     """σ(x) = 1 / (1 + e^-x); its derivative is at most 1/4, so deep stacks of it vanish."""
 
@@ -77,76 +97,54 @@ class SiLU(_Elementwise):
     fn = staticmethod(F.silu)
 
 
-class LeakyReLU(Module):
+class LeakyReLU(_OneSetting):
     """x for x > 0, else ``negative_slope * x``."""
+
+    fn = staticmethod(F.leaky_relu)
+    _setting = "negative_slope"
 
     def __init__(self, negative_slope: float = 0.01, inplace: bool = False) -> None:
         super().__init__()
         self.negative_slope = negative_slope
 
-    def forward(self, x: Tensor) -> Tensor:
-        return F.leaky_relu(x, self.negative_slope)
 
-    def config(self) -> dict[str, Any]:
-        return {"negative_slope": self.negative_slope}
-
-    def extra_repr(self) -> str:
-        return f"negative_slope={self.negative_slope}"
-
-
-class ELU(Module):
+class ELU(_OneSetting):
     """x for x > 0, else ``alpha * (e^x - 1)``."""
+
+    fn = staticmethod(F.elu)
+    _setting = "alpha"
 
     def __init__(self, alpha: float = 1.0, inplace: bool = False) -> None:
         super().__init__()
         self.alpha = alpha
 
-    def forward(self, x: Tensor) -> Tensor:
-        return F.elu(x, self.alpha)
 
-    def config(self) -> dict[str, Any]:
-        return {"alpha": self.alpha}
-
-    def extra_repr(self) -> str:
-        return f"alpha={self.alpha}"
-
-
-class GELU(Module):
+class GELU(_OneSetting):
     """x·Φ(x); ``approximate="tanh"`` for the tanh form."""
+
+    fn = staticmethod(F.gelu)
+    _setting = "approximate"
 
     def __init__(self, approximate: str = "none") -> None:
         super().__init__()
         self.approximate = approximate
 
-    def forward(self, x: Tensor) -> Tensor:
-        return F.gelu(x, self.approximate)
 
-    def config(self) -> dict[str, Any]:
-        return {"approximate": self.approximate}
-
-    def extra_repr(self) -> str:
-        return f"approximate={self.approximate!r}"
-
-
-class Softplus(Module):
+class Softplus(_OneSetting):
     """ln(1 + e^(βx)) / β, a smooth ReLU."""
+
+    fn = staticmethod(F.softplus)
+    _setting = "beta"
 
     def __init__(self, beta: float = 1.0) -> None:
         super().__init__()
         self.beta = beta
 
-    def forward(self, x: Tensor) -> Tensor:
-        return F.softplus(x, self.beta)
 
-    def config(self) -> dict[str, Any]:
-        return {"beta": self.beta}
-
-    def extra_repr(self) -> str:
-        return f"beta={self.beta}"
-
-
-class Softmax(Module):
+class Softmax(_OneSetting):
     """Probabilities along ``dim``."""
+
+    _setting = "dim"
 
     def __init__(self, dim: int = -1) -> None:
         super().__init__()
@@ -154,12 +152,6 @@ class Softmax(Module):
 
     def forward(self, x: Tensor) -> Tensor:
         return F.softmax(x, axis=self.dim)
-
-    def config(self) -> dict[str, Any]:
-        return {"dim": self.dim}
-
-    def extra_repr(self) -> str:
-        return f"dim={self.dim}"
 
 
 class LogSoftmax(Softmax):

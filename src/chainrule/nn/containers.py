@@ -26,7 +26,37 @@ def _check_module(m: Any, where: str) -> Module:
     return m
 
 
-class ModuleList(Module):
+class _IndexedList(Module):
+    """What ModuleList and ParameterList share: items registered under "0", "1", ... in the
+    registry dict named by ``_registry``; subclasses define ``append``."""
+
+    _registry = "_modules"
+    _no_forward = ""  # the NotImplementedError message of forward
+
+    def __init__(self, items: Iterable[Any] | None = None) -> None:
+        super().__init__()
+        if items is not None:
+            self.extend(items)
+
+    def append(self, item: Any) -> Any:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def extend(self, items: Iterable[Any]) -> Any:
+        for item in items:
+            self.append(item)
+        return self
+
+    def __len__(self) -> int:
+        return len(getattr(self, self._registry))
+
+    def __iter__(self) -> Iterator[Any]:
+        return iter(list(getattr(self, self._registry).values()))
+
+    def forward(self, *args: Any, **kwargs: Any) -> Any:
+        raise NotImplementedError(self._no_forward)
+
+
+class ModuleList(_IndexedList):
     """A list of modules, each registered under its index.
 
     >>> from chainrule import nn
@@ -38,18 +68,13 @@ class ModuleList(Module):
     )
     """
 
+    _no_forward = "a ModuleList has no forward: iterate over it in yours"
+
     def __init__(self, modules: Iterable[Module] | None = None) -> None:
-        super().__init__()
-        if modules is not None:
-            self.extend(modules)
+        super().__init__(modules)  # PyTorch's argument name
 
     def append(self, module: Module) -> ModuleList:
         self.add_module(str(len(self._modules)), _check_module(module, "ModuleList"))
-        return self
-
-    def extend(self, modules: Iterable[Module]) -> ModuleList:
-        for m in modules:
-            self.append(m)
         return self
 
     def insert(self, index: int, module: Module) -> None:
@@ -76,15 +101,6 @@ class ModuleList(Module):
         items = list(self._modules.values())
         del items[i]
         self._reset(items)
-
-    def __len__(self) -> int:
-        return len(self._modules)
-
-    def __iter__(self) -> Iterator[Module]:
-        return iter(list(self._modules.values()))
-
-    def forward(self, *args: Any, **kwargs: Any) -> Any:
-        raise NotImplementedError("a ModuleList has no forward: iterate over it in yours")
 
 
 class ModuleDict(Module):
@@ -137,7 +153,7 @@ class ModuleDict(Module):
         raise NotImplementedError("a ModuleDict has no forward: pick its modules in yours")
 
 
-class ParameterList(Module):
+class ParameterList(_IndexedList):
     """A list of parameters, each registered under its index.
 
     >>> import chainrule as cr
@@ -147,29 +163,16 @@ class ParameterList(Module):
     ['0', '1']
     """
 
+    _registry = "_parameters"
+    _no_forward = "a ParameterList has no forward"
+
     def __init__(self, values: Iterable[Any] | None = None) -> None:
-        super().__init__()
-        if values is not None:
-            self.extend(values)
+        super().__init__(values)  # PyTorch's argument name
 
     def append(self, value: Any) -> ParameterList:
         p = value if isinstance(value, Parameter) else Parameter(value)
         self.register_parameter(str(len(self._parameters)), p)
         return self
 
-    def extend(self, values: Iterable[Any]) -> ParameterList:
-        for v in values:
-            self.append(v)
-        return self
-
     def __getitem__(self, i: int) -> Parameter:
         return list(self._parameters.values())[i]
-
-    def __len__(self) -> int:
-        return len(self._parameters)
-
-    def __iter__(self) -> Iterator[Parameter]:
-        return iter(list(self._parameters.values()))
-
-    def forward(self, *args: Any, **kwargs: Any) -> Any:
-        raise NotImplementedError("a ParameterList has no forward")

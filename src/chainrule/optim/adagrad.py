@@ -61,6 +61,8 @@ class Adagrad(Optimizer):
     True
     """
 
+    _nonnegative = ("lr_decay", "initial_accumulator_value", "eps")
+
     def __init__(
         self,
         params: ParamsT,
@@ -78,10 +80,6 @@ class Adagrad(Optimizer):
             "eps": eps,
         }
         super().__init__(params, defaults)
-
-    def _validate(self, group: dict[str, Any]) -> None:
-        super()._validate(group)
-        self._check_nonnegative(group, "lr_decay", "initial_accumulator_value", "eps")
 
     def _init_state(self, p: Tensor, group: dict[str, Any]) -> dict[str, Any]:
         return {"step": 0, "sum": xp.full_like(p.data, group["initial_accumulator_value"])}

@@ -47,8 +47,9 @@ class Adam(Optimizer):
         ε added to the denominator.
     weight_decay : float
         L2 penalty added to the gradient (coupled: it goes through the moment averages;
-        see :class:`~chainrule.optim.AdamW` for decoupled decay), on every parameter it is given, as in PyTorch (build
-        groups with :func:`chainrule.nn.utils.param_groups` to leave biases out).
+        see :class:`~chainrule.optim.AdamW` for decoupled decay), on every parameter it is
+        given, as in PyTorch (build groups with :func:`chainrule.nn.utils.param_groups` to
+        leave biases out).
     amsgrad : bool
         Use the running maximum of :math:`v_t` (Reddi et al., 2018).
 
@@ -67,6 +68,7 @@ class Adam(Optimizer):
     """
 
     _decoupled = False
+    _nonnegative = ("eps",)
 
     def __init__(
         self,
@@ -91,7 +93,6 @@ class Adam(Optimizer):
         beta1, beta2 = group["betas"]
         if not (0.0 <= beta1 < 1.0 and 0.0 <= beta2 < 1.0):
             raise ValueError(f"invalid betas: {group['betas']} (each must be in [0, 1))")
-        self._check_nonnegative(group, "eps")
 
     def _init_state(self, p: Tensor, group: dict[str, Any]) -> dict[str, Any]:
         state: dict[str, Any] = {

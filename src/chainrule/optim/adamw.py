@@ -26,19 +26,11 @@ class AdamW(Adam):
 
     Parameters
     ----------
-    params : iterable of Tensor or of dict
-        Parameters or parameter groups (see :class:`~chainrule.optim.Optimizer`).
-    lr : float
-        Learning rate η (default 1e-3).
-    betas : tuple of float
-        Decay rates (β₁, β₂) of the moment averages.
-    eps : float
-        ε added to the denominator.
+    params, lr, betas, eps, amsgrad
+        As for :class:`~chainrule.optim.Adam` (the same defaults).
     weight_decay : float
         Decoupled decay λ (default 1e-2), on every parameter it is given, as in PyTorch (build
         groups with :func:`chainrule.nn.utils.param_groups` to leave biases out).
-    amsgrad : bool
-        Use the running maximum of the second moment.
 
     Examples
     --------

@@ -10,8 +10,7 @@ The epoch-based schedulers compute the lr in closed form from the step count, so
 it holds the current lr.
 
 >>> import chainrule as cr
->>> from chainrule.optim import SGD
->>> from chainrule.optim.lr_scheduler import StepLR
+>>> from chainrule.optim import SGD, StepLR
 >>> opt = SGD([cr.zeros(1, requires_grad=True)], lr=1.0)
 >>> sched = StepLR(opt, step_size=2, gamma=0.5)
 >>> lrs = []
@@ -51,7 +50,58 @@ def _copy_state(state: dict[str, Any], leave_out: str | None = None) -> dict[str
     return {k: list(v) if isinstance(v, list) else v for k, v in state.items() if k != leave_out}
 
 
-class LRScheduler:
+class _SchedulerState:
+    """What every scheduler shares: ``_last_lr`` and its state as a dict (one place for both
+    :class:`LRScheduler` and :class:`ReduceLROnPlateau`, whose steps differ)."""
+
+    _last_lr: list[float]
+
+    def get_last_lr(self) -> list[float]:
+        """The lr of each group as last set by this scheduler (by its last :meth:`step`).
+
+        Examples
+        --------
+        >>> import chainrule as cr
+        >>> from chainrule.optim import SGD, StepLR
+        >>> StepLR(SGD([cr.zeros(1, requires_grad=True)], lr=0.1), step_size=3).get_last_lr()
+        [0.1]
+        """
+        return list(self._last_lr)
+
+    def state_dict(self) -> dict[str, Any]:
+        """Everything but the optimiser, as a dict of plain values.
+
+        Examples
+        --------
+        >>> import chainrule as cr
+        >>> from chainrule.optim import SGD, StepLR
+        >>> sched = StepLR(SGD([cr.zeros(1, requires_grad=True)], lr=0.1), step_size=3)
+        >>> sched.step()
+        >>> sched.state_dict()["last_epoch"]
+        1
+        """
+        return _copy_state(self.__dict__, leave_out="optimizer")
+
+    def load_state_dict(self, state_dict: dict[str, Any]) -> None:
+        """Restore the state saved by :meth:`state_dict` (load the optimiser's state too).
+
+        Examples
+        --------
+        >>> import chainrule as cr
+        >>> from chainrule.optim import SGD, StepLR
+        >>> opt = SGD([cr.zeros(1, requires_grad=True)], lr=1.0)
+        >>> a = StepLR(opt, step_size=1, gamma=0.5)
+        >>> a.step()
+        >>> b = StepLR(SGD([cr.zeros(1, requires_grad=True)], lr=1.0), step_size=1, gamma=0.5)
+        >>> b.load_state_dict(a.state_dict())
+        >>> b.step()
+        >>> b.get_last_lr()
+        [0.25]
+        """
+        self.__dict__.update(_copy_state(state_dict))
+
+
+class LRScheduler(_SchedulerState):
     """Base class of the epoch-based schedulers: the lr is a function of the step count.
 
     Subclasses implement :meth:`get_lr`, the lr of each group at step ``self.last_epoch``
@@ -72,8 +122,7 @@ class LRScheduler:
     Examples
     --------
     >>> import chainrule as cr
-    >>> from chainrule.optim import SGD
-    >>> from chainrule.optim.lr_scheduler import LRScheduler
+    >>> from chainrule.optim import SGD, LRScheduler
     >>> class Halving(LRScheduler):
     ...     def get_lr(self):
     ...         return [lr / 2**self.last_epoch for lr in self.base_lrs]
@@ -104,8 +153,7 @@ class LRScheduler:
         Examples
         --------
         >>> import chainrule as cr
-        >>> from chainrule.optim import SGD
-        >>> from chainrule.optim.lr_scheduler import ExponentialLR
+        >>> from chainrule.optim import SGD, ExponentialLR
         >>> opt = SGD([cr.zeros(1, requires_grad=True)], lr=1.0)
         >>> sched = ExponentialLR(opt, gamma=0.5)
         >>> sched.step()
@@ -119,53 +167,6 @@ class LRScheduler:
         for group, lr in zip(self.optimizer.param_groups, self.get_lr()):
             group["lr"] = lr
         self._last_lr = [group["lr"] for group in self.optimizer.param_groups]
-
-    def get_last_lr(self) -> list[float]:
-        """The lr of each group as last set by this scheduler.
-
-        Examples
-        --------
-        >>> import chainrule as cr
-        >>> from chainrule.optim import SGD
-        >>> from chainrule.optim.lr_scheduler import StepLR
-        >>> StepLR(SGD([cr.zeros(1, requires_grad=True)], lr=0.1), step_size=3).get_last_lr()
-        [0.1]
-        """
-        return list(self._last_lr)
-
-    def state_dict(self) -> dict[str, Any]:
-        """Everything but the optimiser, as a dict of plain values.
-
-        Examples
-        --------
-        >>> import chainrule as cr
-        >>> from chainrule.optim import SGD
-        >>> from chainrule.optim.lr_scheduler import StepLR
-        >>> sched = StepLR(SGD([cr.zeros(1, requires_grad=True)], lr=0.1), step_size=3)
-        >>> sched.step()
-        >>> sched.state_dict()["last_epoch"]
-        1
-        """
-        return _copy_state(self.__dict__, leave_out="optimizer")
-
-    def load_state_dict(self, state_dict: dict[str, Any]) -> None:
-        """Restore the state saved by :meth:`state_dict` (load the optimiser's state too).
-
-        Examples
-        --------
-        >>> import chainrule as cr
-        >>> from chainrule.optim import SGD
-        >>> from chainrule.optim.lr_scheduler import StepLR
-        >>> opt = SGD([cr.zeros(1, requires_grad=True)], lr=1.0)
-        >>> a = StepLR(opt, step_size=1, gamma=0.5)
-        >>> a.step()
-        >>> b = StepLR(SGD([cr.zeros(1, requires_grad=True)], lr=1.0), step_size=1, gamma=0.5)
-        >>> b.load_state_dict(a.state_dict())
-        >>> b.step()
-        >>> b.get_last_lr()
-        [0.25]
-        """
-        self.__dict__.update(_copy_state(state_dict))
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}(last_epoch={self.last_epoch}, lr={self._last_lr})"
@@ -187,8 +188,7 @@ class StepLR(LRScheduler):
     Examples
     --------
     >>> import chainrule as cr
-    >>> from chainrule.optim import SGD
-    >>> from chainrule.optim.lr_scheduler import StepLR
+    >>> from chainrule.optim import SGD, StepLR
     >>> sched = StepLR(SGD([cr.zeros(1, requires_grad=True)], lr=1.0), step_size=2)
     >>> for _ in range(4):
     ...     sched.step()
@@ -222,8 +222,7 @@ class ExponentialLR(LRScheduler):
     Examples
     --------
     >>> import chainrule as cr
-    >>> from chainrule.optim import SGD
-    >>> from chainrule.optim.lr_scheduler import ExponentialLR
+    >>> from chainrule.optim import SGD, ExponentialLR
     >>> sched = ExponentialLR(SGD([cr.zeros(1, requires_grad=True)], lr=2.0), gamma=0.5)
     >>> sched.step(); sched.step()
     >>> sched.get_last_lr()
@@ -261,8 +260,7 @@ class CosineAnnealingLR(LRScheduler):
     Examples
     --------
     >>> import chainrule as cr
-    >>> from chainrule.optim import SGD
-    >>> from chainrule.optim.lr_scheduler import CosineAnnealingLR
+    >>> from chainrule.optim import SGD, CosineAnnealingLR
     >>> sched = CosineAnnealingLR(SGD([cr.zeros(1, requires_grad=True)], lr=1.0), T_max=4)
     >>> lrs = []
     >>> for _ in range(4):
@@ -301,8 +299,7 @@ class InverseScalingLR(LRScheduler):
     Examples
     --------
     >>> import chainrule as cr
-    >>> from chainrule.optim import SGD
-    >>> from chainrule.optim.lr_scheduler import InverseScalingLR
+    >>> from chainrule.optim import SGD, InverseScalingLR
     >>> sched = InverseScalingLR(SGD([cr.zeros(1, requires_grad=True)], lr=1.0))
     >>> for _ in range(3):
     ...     sched.step()
@@ -349,8 +346,7 @@ class LinearWarmup(LRScheduler):
     Examples
     --------
     >>> import chainrule as cr
-    >>> from chainrule.optim import SGD
-    >>> from chainrule.optim.lr_scheduler import ExponentialLR, LinearWarmup
+    >>> from chainrule.optim import SGD, ExponentialLR, LinearWarmup
     >>> opt = SGD([cr.zeros(1, requires_grad=True)], lr=1.0)
     >>> sched = LinearWarmup(opt, 4, start_factor=0.0, after=ExponentialLR(opt, gamma=0.5))
     >>> lrs = [sched.get_last_lr()[0]]
@@ -408,8 +404,7 @@ class LinearWarmup(LRScheduler):
         Examples
         --------
         >>> import chainrule as cr
-        >>> from chainrule.optim import SGD
-        >>> from chainrule.optim.lr_scheduler import StepLR, LinearWarmup
+        >>> from chainrule.optim import SGD, StepLR, LinearWarmup
         >>> opt = SGD([cr.zeros(1, requires_grad=True)], lr=1.0)
         >>> sd = LinearWarmup(opt, 2, after=StepLR(opt, 5)).state_dict()
         >>> sd["warmup_steps"], sd["after"]["step_size"]
@@ -425,8 +420,7 @@ class LinearWarmup(LRScheduler):
         Examples
         --------
         >>> import chainrule as cr
-        >>> from chainrule.optim import SGD
-        >>> from chainrule.optim.lr_scheduler import LinearWarmup
+        >>> from chainrule.optim import SGD, LinearWarmup
         >>> opt = SGD([cr.zeros(1, requires_grad=True)], lr=1.0)
         >>> a = LinearWarmup(opt, 4, start_factor=0.0)
         >>> a.step()
@@ -447,7 +441,7 @@ class LinearWarmup(LRScheduler):
             self.after.load_state_dict(after_state)  # type: ignore[arg-type]
 
 
-class ReduceLROnPlateau:
+class ReduceLROnPlateau(_SchedulerState):
     """Multiply the lr by ``factor`` once a metric has stopped improving for ``patience`` steps.
 
     Call ``step(metric)`` after each evaluation. The metric counts as an improvement on the
@@ -481,8 +475,7 @@ class ReduceLROnPlateau:
     Examples
     --------
     >>> import chainrule as cr
-    >>> from chainrule.optim import SGD
-    >>> from chainrule.optim.lr_scheduler import ReduceLROnPlateau
+    >>> from chainrule.optim import SGD, ReduceLROnPlateau
     >>> opt = SGD([cr.zeros(1, requires_grad=True)], lr=1.0)
     >>> sched = ReduceLROnPlateau(opt, factor=0.5, patience=1)
     >>> lrs = []
@@ -540,8 +533,7 @@ class ReduceLROnPlateau:
         Examples
         --------
         >>> import chainrule as cr
-        >>> from chainrule.optim import SGD
-        >>> from chainrule.optim.lr_scheduler import ReduceLROnPlateau
+        >>> from chainrule.optim import SGD, ReduceLROnPlateau
         >>> opt = SGD([cr.zeros(1, requires_grad=True)], lr=1.0)
         >>> s = ReduceLROnPlateau(opt, threshold=0.1)
         >>> s.is_better(0.95, 1.0), s.is_better(0.85, 1.0)
@@ -570,8 +562,7 @@ class ReduceLROnPlateau:
         Examples
         --------
         >>> import chainrule as cr
-        >>> from chainrule.optim import SGD
-        >>> from chainrule.optim.lr_scheduler import ReduceLROnPlateau
+        >>> from chainrule.optim import SGD, ReduceLROnPlateau
         >>> opt = SGD([cr.zeros(1, requires_grad=True)], lr=1.0)
         >>> s = ReduceLROnPlateau(opt, patience=0)
         >>> s.step(cr.tensor(1.0)); s.step(cr.tensor(1.0))
@@ -597,51 +588,6 @@ class ReduceLROnPlateau:
             self.cooldown_counter = self.cooldown
             self.num_bad_epochs = 0
         self._last_lr = [group["lr"] for group in self.optimizer.param_groups]
-
-    def get_last_lr(self) -> list[float]:
-        """The lr of each group after the last :meth:`step`.
-
-        Examples
-        --------
-        >>> import chainrule as cr
-        >>> from chainrule.optim import SGD
-        >>> from chainrule.optim.lr_scheduler import ReduceLROnPlateau
-        >>> ReduceLROnPlateau(SGD([cr.zeros(1, requires_grad=True)], lr=0.3)).get_last_lr()
-        [0.3]
-        """
-        return list(self._last_lr)
-
-    def state_dict(self) -> dict[str, Any]:
-        """Everything but the optimiser, as a dict of plain values.
-
-        Examples
-        --------
-        >>> import chainrule as cr
-        >>> from chainrule.optim import SGD
-        >>> from chainrule.optim.lr_scheduler import ReduceLROnPlateau
-        >>> s = ReduceLROnPlateau(SGD([cr.zeros(1, requires_grad=True)], lr=0.3))
-        >>> s.step(2.5)
-        >>> s.state_dict()["best"], s.state_dict()["num_bad_epochs"]
-        (2.5, 0)
-        """
-        return _copy_state(self.__dict__, leave_out="optimizer")
-
-    def load_state_dict(self, state_dict: dict[str, Any]) -> None:
-        """Restore the state saved by :meth:`state_dict` (load the optimiser's state too).
-
-        Examples
-        --------
-        >>> import chainrule as cr
-        >>> from chainrule.optim import SGD
-        >>> from chainrule.optim.lr_scheduler import ReduceLROnPlateau
-        >>> a = ReduceLROnPlateau(SGD([cr.zeros(1, requires_grad=True)], lr=0.3))
-        >>> a.step(2.5)
-        >>> b = ReduceLROnPlateau(SGD([cr.zeros(1, requires_grad=True)], lr=0.3))
-        >>> b.load_state_dict(a.state_dict())
-        >>> b.best
-        2.5
-        """
-        self.__dict__.update(_copy_state(state_dict))
 
     def __repr__(self) -> str:
         return (

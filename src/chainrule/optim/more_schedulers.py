@@ -2,8 +2,7 @@
 ``LambdaLR``, ``LinearLR`` and ``OneCycleLR`` (which also cycles the momentum).
 
 >>> import chainrule as cr
->>> from chainrule.optim import SGD
->>> from chainrule.optim.lr_scheduler import MultiStepLR
+>>> from chainrule.optim import SGD, MultiStepLR
 >>> opt = SGD([cr.zeros(1, requires_grad=True)], lr=1.0)
 >>> sched = MultiStepLR(opt, milestones=[2, 4], gamma=0.5)
 >>> lrs = []

@@ -109,9 +109,10 @@ class Optimizer:
     -----
     Subclasses implement ``_init_state(p, group) -> dict`` (fresh state) and
     ``_update(p, grad, state, group)`` (one in-place update of ``p.data``), and may
-    override ``_validate(group)`` to check a group's options and ``_update_all()`` for a faster
-    loop over the parameters; ``step`` itself stays the base class's. Parameters whose ``.grad`` is
-    None are skipped by :meth:`step`.
+    override ``_validate(group)`` to check a group's options (options that need only be >= 0
+    go in the class attribute ``_nonnegative``) and ``_update_all()`` for a faster loop over the
+    parameters; ``step`` itself stays the base class's. Parameters whose ``.grad`` is None are
+    skipped by :meth:`step`.
 
     Examples
     --------
@@ -122,6 +123,9 @@ class Optimizer:
     >>> [g["lr"] for g in opt.param_groups]
     [0.1, 0.5]
     """
+
+    _nonnegative: tuple[str, ...] = ()
+    """A subclass's own options that must be >= 0, checked by :meth:`_validate`."""
 
     def __init__(self, params: ParamsT, defaults: dict[str, Any]) -> None:
         self.defaults: dict[str, Any] = dict(defaults)
@@ -204,8 +208,8 @@ class Optimizer:
         """Check a group's options; raise TypeError or ValueError naming a bad one.
 
         Every numeric option (:data:`NUMERIC_OPTIONS`; ``betas`` a pair of them) must be a
-        real, finite number; ``lr`` and ``weight_decay`` also >= 0. Subclasses add their own
-        ranges.
+        real, finite number; ``lr``, ``weight_decay`` and the options in ``_nonnegative`` also
+        >= 0. Subclasses add their own ranges.
         """
         for key in NUMERIC_OPTIONS:
             if key not in group:
@@ -218,6 +222,7 @@ class Optimizer:
                     check_hyperparameter(key, item, low=None)
             else:
                 check_hyperparameter(key, value, low=0.0 if key in ("lr", "weight_decay") else None)
+        self._check_nonnegative(group, *self._nonnegative)
 
     @staticmethod
     def _check_nonnegative(group: dict[str, Any], *names: str) -> None:
@@ -393,9 +398,9 @@ class Optimizer:
         >>> import chainrule as cr
         >>> from chainrule.optim import SGD
         >>> w = cr.ones(3, requires_grad=True)
-        >>> opt = SGD([w], lr=0.1)
-        >>> SGD([w], lr=0.5).load_state_dict(opt.state_dict())  # same layout: fine
-        >>> SGD([w, cr.ones(1, requires_grad=True)], lr=0.1).load_state_dict(opt.state_dict())
+        >>> sd = SGD([w], lr=0.1).state_dict()
+        >>> SGD([w], lr=0.5).load_state_dict(sd)  # same layout: fine
+        >>> SGD([w, cr.ones(1, requires_grad=True)], lr=0.1).load_state_dict(sd)
         Traceback (most recent call last):
         ...
         ValueError: parameter group 0: the loaded state dict has 1 parameters, the optimizer has 2

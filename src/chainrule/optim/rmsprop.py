@@ -68,6 +68,8 @@ class RMSprop(Optimizer):
     True
     """
 
+    _nonnegative = ("eps", "momentum")
+
     def __init__(
         self,
         params: ParamsT,
@@ -92,7 +94,6 @@ class RMSprop(Optimizer):
         super()._validate(group)
         if not 0.0 <= group["alpha"] <= 1.0:
             raise ValueError(f"invalid alpha: {group['alpha']} (must be in [0, 1])")
-        self._check_nonnegative(group, "eps", "momentum")
 
     def _init_state(self, p: Tensor, group: dict[str, Any]) -> dict[str, Any]:
         state: dict[str, Any] = {"step": 0, "square_avg": xp.zeros_like(p.data)}

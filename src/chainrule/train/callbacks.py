@@ -411,8 +411,7 @@ class LRScheduler(Callback):
     Examples
     --------
     >>> import chainrule as cr
-    >>> from chainrule.optim import SGD
-    >>> from chainrule.optim.lr_scheduler import StepLR
+    >>> from chainrule.optim import SGD, StepLR
     >>> opt = SGD([cr.zeros(1, requires_grad=True)], lr=1.0)
     >>> cb = LRScheduler(StepLR(opt, step_size=1, gamma=0.5))
     >>> cb.on_epoch_end(0, {"loss": 1.0})

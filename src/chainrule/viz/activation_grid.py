@@ -66,6 +66,7 @@ def activations(
     Returns
     -------
     matplotlib.figure.Figure
+        One panel per activation: the function and its derivative.
 
     Examples
     --------

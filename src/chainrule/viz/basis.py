@@ -50,6 +50,7 @@ def basis_functions(
     Returns
     -------
     matplotlib.figure.Figure
+        Left: each scaled hidden unit over x; right: their sum, the network output.
 
     Examples
     --------

@@ -107,6 +107,7 @@ def decision_boundary(
     Returns
     -------
     matplotlib.figure.Figure
+        The class probabilities over the plane, with the data points on top.
 
     Examples
     --------

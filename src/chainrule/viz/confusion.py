@@ -60,6 +60,7 @@ def confusion_matrix(
     Returns
     -------
     matplotlib.figure.Figure
+        A heat map of the matrix with each cell labelled.
 
     Examples
     --------

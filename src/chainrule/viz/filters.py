@@ -73,6 +73,7 @@ def filters(
     Returns
     -------
     matplotlib.figure.Figure
+        One image per output channel, on a diverging colour map.
 
     Examples
     --------
@@ -111,6 +112,7 @@ def feature_maps(
     Returns
     -------
     matplotlib.figure.Figure
+        The input, then one image per channel of the chosen layer's output.
 
     Examples
     --------

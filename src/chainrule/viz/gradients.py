@@ -100,6 +100,7 @@ def gradient_norms(
     Returns
     -------
     matplotlib.figure.Figure
+        Gradient norm per layer on a log scale, one line per network and stage.
 
     Examples
     --------

@@ -73,6 +73,7 @@ def loss_curves(
     Returns
     -------
     matplotlib.figure.Figure
+        Loss (and each metric) per epoch, validation dashed.
 
     Examples
     --------
