@@ -38,7 +38,6 @@ prints figures it did not measure.
 from __future__ import annotations
 
 import argparse
-import functools
 import os
 import statistics
 import sys
@@ -80,95 +79,6 @@ def _workloads() -> dict:
     return {"A": WORKLOADS["A"], "B": WORKLOADS["B"], "G": g}
 
 
-# ----------------------------------------------------------------------------- runners
-@functools.cache
-def _data(w):
-    """The workload's host data, made once (G's labels take a 16384x4096x4096 matmul)."""
-    from workloads import make_data
-
-    return make_data(w)
-
-
-def chainrule_runner(w, steps: int, compiled: bool):
-    from workloads import batch_orders, initial_weights
-
-    import chainrule as cr
-    from chainrule import nn, optim
-    from chainrule.backend import xp
-    from chainrule.nn.losses import cross_entropy
-
-    Xh, yh = _data(w)
-    X, y = xp.asarray(Xh), xp.asarray(yh)
-    orders = [xp.asarray(o) for o in batch_orders(w, steps)]
-    model = nn.mlp(w.sizes, w.activation, seed=w.seed)
-    state = {}
-    for i, (W, b) in enumerate(initial_weights(w)):
-        state[f"{2 * i}.weight"], state[f"{2 * i}.bias"] = W, b
-    opt = None
-
-    def step(xb, yb):
-        opt.zero_grad()
-        loss = cross_entropy(model(xb), yb)
-        loss.backward()
-        opt.step()
-        return loss
-
-    step_fn = cr.compile(step) if compiled else step
-
-    def run() -> float:
-        nonlocal opt
-        model.load_state_dict(state)
-        opt = optim.SGD(model.parameters(), lr=w.lr)
-        if compiled:
-            step_fn.reset()  # a new optimiser: the old recording must not be replayed
-        loss = None
-        for order in orders:
-            for start in range(0, w.n, w.batch):
-                idx = order[start : start + w.batch]
-                loss = step_fn(cr.Tensor(X[idx]), cr.Tensor(y[idx]))
-        return float(loss.item())
-
-    return run
-
-
-def torch_runner(w, steps: int, device: str):
-    import torch
-    from workloads import batch_orders, initial_weights
-
-    nn, F = torch.nn, torch.nn.functional
-    Xh, yh = _data(w)
-    X, y = torch.from_numpy(Xh).to(device), torch.from_numpy(yh).to(device)
-    orders = [torch.from_numpy(o).to(device) for o in batch_orders(w, steps)]
-    init = initial_weights(w)
-    layers, linears = [], []
-    for i, (W, _) in enumerate(init):
-        lin = nn.Linear(W.shape[1], W.shape[0])
-        linears.append(lin)
-        layers.append(lin)
-        if i < len(init) - 1:
-            layers.append(nn.ReLU())
-    model = nn.Sequential(*layers).to(device)
-
-    def run() -> float:
-        with torch.no_grad():
-            for lin, (W, b) in zip(linears, init):
-                lin.weight.copy_(torch.from_numpy(W))
-                lin.bias.copy_(torch.from_numpy(b))
-        opt = torch.optim.SGD(model.parameters(), lr=w.lr)
-        loss = None
-        for order in orders:
-            for start in range(0, w.n, w.batch):
-                idx = order[start : start + w.batch]
-                xb, yb = X.index_select(0, idx), y.index_select(0, idx)
-                opt.zero_grad(set_to_none=True)
-                loss = F.cross_entropy(model(xb), yb)
-                loss.backward()
-                opt.step()
-        return float(loss.item())
-
-    return run
-
-
 # ----------------------------------------------------------------------------- driver
 def _setup(device: str) -> None:
     """Before chainrule or torch is imported: the backend, and TF32 off everywhere."""
@@ -181,8 +91,6 @@ def _setup(device: str) -> None:
     torch.backends.cuda.matmul.allow_tf32 = False
     torch.backends.cudnn.allow_tf32 = False
     torch.set_float32_matmul_precision("highest")
-    if device == "cpu":
-        torch.set_num_threads(max(1, os.cpu_count() or 1))
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -202,6 +110,8 @@ def main(argv: list[str] | None = None) -> int:
             return EXIT_NO_GPU
     _setup(args.device)
     import torch
+    from torch_ref import torch_runner
+    from workloads import chainrule_runner
 
     from chainrule.backend import NAME
 
@@ -225,9 +135,9 @@ def main(argv: list[str] | None = None) -> int:
         steps = w.quick_steps if args.quick else w.steps
         if args.device == "cpu" and key == "G":
             steps = 1
-        runners = {
-            "chainrule": chainrule_runner(w, steps, compiled=False),
-            "chainrule compiled": chainrule_runner(w, steps, compiled=True),
+        runners = {  # the suite's own runners (workloads.py, torch_ref.py), on the device
+            "chainrule": chainrule_runner(w, steps, "loop"),
+            "chainrule compiled": chainrule_runner(w, steps, "compiled"),
             "torch": torch_runner(w, steps, args.device),
         }
         for run in runners.values():  # warm-up: allocator pools, kernels, cuBLAS handles

@@ -1,4 +1,4 @@
-"""The PyTorch eager version of each workload (CPU, ``torch.set_num_threads(2)``).
+"""The PyTorch eager version of each workload (CPU with ``torch.set_num_threads(2)``, or CUDA).
 
 The idiomatic loop: ``nn.Sequential`` of ``nn.Linear`` and activation modules,
 ``F.cross_entropy`` or ``F.binary_cross_entropy_with_logits``, ``torch.optim.SGD``, and
@@ -17,13 +17,14 @@ from workloads import Workload, batch_orders, initial_weights, make_data
 THREADS = 2
 
 
-def torch_runner(w: Workload, steps: int) -> Callable[[], float]:
+def torch_runner(w: Workload, steps: int, device: str = "cpu") -> Callable[[], float]:
+    """The eager PyTorch loop of ``w``, its data and model on ``device`` (``"cpu"`` or ``"cuda"``)."""
     torch.set_num_threads(THREADS)
     nn, F = torch.nn, torch.nn.functional
     Xn, yn = make_data(w)
     init = initial_weights(w)
-    orders = [None if o is None else torch.from_numpy(o) for o in batch_orders(w, steps)]
-    X, y = torch.from_numpy(Xn), torch.from_numpy(yn)
+    orders = [None if o is None else torch.from_numpy(o).to(device) for o in batch_orders(w, steps)]
+    X, y = torch.from_numpy(Xn).to(device), torch.from_numpy(yn).to(device)
     act = {"relu": nn.ReLU, "tanh": nn.Tanh, "sigmoid": nn.Sigmoid}[w.activation]
     layers: list = []
     linears = []
@@ -33,7 +34,7 @@ def torch_runner(w: Workload, steps: int) -> Callable[[], float]:
         layers.append(lin)
         if i < len(init) - 1:
             layers.append(act())
-    model = nn.Sequential(*layers)
+    model = nn.Sequential(*layers).to(device)
     loss_fn = F.cross_entropy if w.loss == "ce" else F.binary_cross_entropy_with_logits
     m = w.batch
 
