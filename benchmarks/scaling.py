@@ -128,7 +128,7 @@ def worker_train(key: str, mode: str, steps: int, warmup: int, bucket_mb: float)
         "samples_per_s": world * b / step,
         "buckets": 0 if reducer is None else len(reducer.buckets),
         "early_buckets": early,
-        "grad_bytes": sum(int(p.data.nbytes) for p in model.parameters()),
+        "grad_bytes": sum(int(p.numpy().nbytes) for p in model.parameters()),
     }
 
 

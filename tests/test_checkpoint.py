@@ -48,7 +48,7 @@ class FakeAdam:
         for i, p in enumerate(self.params):
             if p.grad is None:
                 continue
-            g = p.grad.data
+            g = p.grad._data
             st = self.state.setdefault(
                 i, {"step": 0, "exp_avg": xp.zeros_like(g), "exp_avg_sq": xp.zeros_like(g)}
             )
@@ -59,7 +59,7 @@ class FakeAdam:
             st["exp_avg_sq"] += (1 - b2) * g * g
             m_hat = st["exp_avg"] / (1 - b1 ** st["step"])
             v_hat = st["exp_avg_sq"] / (1 - b2 ** st["step"])
-            p.data -= (group["lr"] * m_hat / (xp.sqrt(v_hat) + group["eps"])).astype(p.data.dtype)
+            p._data -= (group["lr"] * m_hat / (xp.sqrt(v_hat) + group["eps"])).astype(p._data.dtype)
 
     def state_dict(self):
         return {

@@ -308,11 +308,21 @@ def test_a_parameter_changed_outside_an_optimiser_is_refused():
         loss = (w * x).sum()
         loss.backward()
         with cr.no_grad():
-            w.data -= 0.1 * w.grad.data  # raw array code: a replay would not repeat it
+            w._data -= 0.1 * w.grad._data  # raw array code: a replay would not repeat it
         return loss
 
     with pytest.raises(CompileError, match="other than through an optimizer"):
         cr.compile(manual)(cr.ones(2))
+
+    def pytorch_idiom(x):
+        loss = (w * x).sum()
+        loss.backward()
+        with cr.no_grad():
+            w.data -= 0.1 * w.grad.data  # in place on a Tensor, as in PyTorch
+        return loss
+
+    with pytest.raises(CompileError, match="in-place tensor operation"):
+        cr.compile(pytorch_idiom)(cr.ones(2))
 
 
 class _SignSGD(optim.Optimizer):
@@ -325,7 +335,7 @@ class _SignSGD(optim.Optimizer):
         return {}
 
     def _update(self, p, grad, state, group):
-        p.data -= group["lr"] * np.sign(grad)
+        p._data -= group["lr"] * np.sign(grad)
 
 
 def test_a_custom_optimiser_replays_its_own_update():

@@ -297,11 +297,11 @@ INPLACE_EXPECTED = {
 @pytest.mark.parametrize("op", sorted(INPLACE))
 def test_inplace_on_tensor_without_grad(op):
     t = cr.tensor([1.0, 2.0])
-    data = t.data
+    data = t._data
     out = INPLACE[op](t)
     assert out is None or out is t
     np.testing.assert_array_equal(t.numpy(), INPLACE_EXPECTED[op])
-    assert t.data is data  # really in place
+    assert t._data is data  # really in place
 
 
 @pytest.mark.parametrize("op", sorted(INPLACE))
@@ -600,7 +600,8 @@ def test_like_functions():
 def test_tensor_attributes():
     data = np.arange(6.0).reshape(2, 3)
     t = cr.tensor(data)
-    assert isinstance(t.data, np.ndarray)
+    assert isinstance(t._data, np.ndarray)  # the raw array; .data is a Tensor, as in PyTorch
+    assert isinstance(t.data, cr.Tensor) and np.shares_memory(t.data.numpy(), t.numpy())
     assert t.shape == (2, 3) and t.ndim == 2 and t.size == 6
     assert t.dtype == np.float64
     np.testing.assert_array_equal(t.T.numpy(), data.T)
@@ -620,7 +621,7 @@ def test_is_leaf_grad_fn_and_detach():
     assert x.sum().grad_fn.name == "sum"
     d = y.detach()
     assert d.is_leaf and not d.requires_grad and d.grad_fn is None
-    assert np.shares_memory(d.data, y.data)  # no copy
+    assert np.shares_memory(d._data, y._data)  # no copy
     z = (d * x).sum()
     z.backward()
     np.testing.assert_array_equal(x.grad.numpy(), [2.0, 4.0])  # d is a constant
@@ -649,11 +650,17 @@ def test_conversions():
 def test_repr_shows_values_dtype_and_grad_fn():
     x = cr.tensor([1.0, 2.5], requires_grad=True)
     r = repr(x)
-    assert "1." in r and "2.5" in r and "float32" in r and "requires_grad=True" in r
+    assert r == "tensor([1. , 2.5], requires_grad=True)"
     y = x * 2.0
-    r = repr(y)
-    assert r.startswith("tensor(") and "5." in r and "float32" in r and "grad_fn=<mul>" in r
-    assert repr(cr.tensor([1, 2])) == "tensor([1, 2], dtype=int64)"
+    assert repr(y) == "tensor([2., 5.], grad_fn=<mul>)"
+    # as PyTorch: the dtype is shown only when it is not the default float, int64 or bool
+    assert repr(cr.tensor([1, 2])) == "tensor([1, 2])"
+    assert repr(cr.tensor([True])) == "tensor([ True])"
+    assert repr(cr.tensor([1.0], dtype=cr.float64)) == "tensor([1.], dtype=float64)"
+    assert repr(cr.tensor([1], dtype=cr.int32)) == "tensor([1], dtype=int32)"
+    with cr.default_dtype(cr.float64):
+        assert repr(cr.tensor([1.0])) == "tensor([1.])"
+        assert repr(cr.tensor([1.0], dtype=cr.float32)) == "tensor([1.], dtype=float32)"
 
 
 def test_indexing_len_and_iteration():
@@ -678,7 +685,7 @@ def test_indexing_len_and_iteration():
 def test_tensor_constructor_and_as_tensor():
     a = np.ones(3)
     t = cr.Tensor(a)
-    assert np.shares_memory(t.data, a)  # Tensor() wraps without copying
+    assert np.shares_memory(t._data, a)  # Tensor() wraps without copying
     assert cr.as_tensor(t) is t
     assert cr.as_tensor(t, cr.float32).dtype == np.float32
     assert cr.tensor(np.float64(1.5)).dtype == np.float64  # a NumPy scalar keeps its dtype

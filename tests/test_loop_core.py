@@ -113,13 +113,13 @@ def test_weight_snapshot_restores_in_place_parameters_and_buffers():
     model(cr.randn(8, 3, generator=cr.Generator(1)))  # moves the running statistics
     snap = WeightSnapshot(model)
     snap.save()
-    weight = model[0].weight.data
+    weight = model[0].weight._data
     before = {k: np.array(v, copy=True) for k, v in model.state_dict().items()}
     weight[...] = np.nan
     model(cr.randn(8, 3, generator=cr.Generator(2)))
     assert not snap.check(keep=False)
     snap.restore()
-    assert model[0].weight.data is weight  # in place: views of the parameters stay valid
+    assert model[0].weight._data is weight  # in place: views of the parameters stay valid
     for k, v in model.state_dict().items():
         np.testing.assert_array_equal(np.asarray(v), before[k])
 

@@ -244,7 +244,7 @@ def test_updates_in_place_and_never_writes_grads(name):
     make = OPTIMIZERS[name][0]
     p = Parameter(np.ones((2, 3), dtype=np.float32))
     q = Parameter(np.full((2, 3), 2.0, dtype=np.float32))
-    data_p, data_q = p.data, q.data
+    data_p, data_q = p._data, q._data
     shared = np.broadcast_to(np.array([0.5, -1.0, 2.0], dtype=np.float32), (2, 3))
     assert not shared.flags.writeable  # a read-only broadcast view, as the engine may give
     p.grad = cr.Tensor(shared)
@@ -252,7 +252,7 @@ def test_updates_in_place_and_never_writes_grads(name):
     opt = make([p, q])
     for _ in range(3):
         opt.step()
-    assert p.data is data_p and q.data is data_q
+    assert p._data is data_p and q._data is data_q
     np.testing.assert_array_equal(shared, np.broadcast_to([0.5, -1.0, 2.0], (2, 3)))
     assert p.dtype == np.float32 and q.dtype == np.float32
     assert not np.array_equal(p.numpy(), np.ones((2, 3)))
@@ -277,7 +277,7 @@ def test_zero_grad_and_closure():
     w = cr.tensor([2.0], requires_grad=True)
     opt = optim.SGD([w], lr=0.25)
     (w * 3).sum().backward()
-    old = w.grad.data
+    old = w.grad._data
     opt.zero_grad(set_to_none=False)
     assert w.grad.tolist() == [0.0] and old.tolist() == [3.0]
     opt.zero_grad()
@@ -375,7 +375,7 @@ def test_weight_decay_applies_to_every_parameter_and_param_groups_opt_out(make):
 def _train(opt, params, grads, target):
     for g in grads:
         for p, gi, t in zip(params, g, target):
-            p.grad = cr.tensor(p.data - t + gi)
+            p.grad = cr.tensor(p._data - t + gi)
         opt.step()
 
 
@@ -481,14 +481,14 @@ def test_clip_grad_norm_scales_to_max_norm_without_mutating():
     c = cr.zeros(1, requires_grad=True)  # no grad: skipped
     a.grad = cr.tensor([3.0, 4.0])
     b.grad = cr.tensor([12.0])
-    alias_a, alias_b = a.grad.data, b.grad.data
+    alias_a, alias_b = a.grad._data, b.grad._data
     total = optim.clip_grad_norm_([a, b, c], max_norm=6.5)
     assert float(total) == pytest.approx(13.0, rel=1e-6)
-    clipped = math.sqrt(float((a.grad.data**2).sum() + (b.grad.data**2).sum()))
+    clipped = math.sqrt(float((a.grad._data**2).sum() + (b.grad._data**2).sum()))
     assert clipped == pytest.approx(6.5, rel=1e-5)
     np.testing.assert_allclose(a.grad.numpy(), [1.5, 2.0], rtol=1e-5)
     assert alias_a.tolist() == [3.0, 4.0] and alias_b.tolist() == [12.0]
-    assert a.grad.data is not alias_a and c.grad is None
+    assert a.grad._data is not alias_a and c.grad is None
     # below the limit: untouched
     assert float(optim.clip_grad_norm_([a, b], max_norm=100.0)) == pytest.approx(6.5, rel=1e-5)
     np.testing.assert_allclose(a.grad.numpy(), [1.5, 2.0], rtol=1e-5)
@@ -517,7 +517,7 @@ def test_clip_grad_norm_nonfinite():
     p.grad = cr.tensor([np.inf, 1.0])
     with pytest.raises(RuntimeError, match="inf"):
         optim.clip_grad_norm_([p], 1.0, error_if_nonfinite=True)
-    assert p.grad.data[1] == 1.0
+    assert p.grad._data[1] == 1.0
 
 
 def test_clip_grad_value():
@@ -526,7 +526,7 @@ def test_clip_grad_value():
     p.grad = cr.Tensor(view)
     q = cr.zeros(2, requires_grad=True)
     q.grad = cr.tensor([-3.0, 0.25])
-    alias = q.grad.data
+    alias = q.grad._data
     optim.clip_grad_value_([p, q, cr.zeros(1, requires_grad=True)], 1.0)
     assert p.grad.tolist() == [1.0, 1.0, 1.0]
     assert q.grad.tolist() == [-1.0, 0.25]

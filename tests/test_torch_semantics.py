@@ -101,12 +101,18 @@ def test_state_dict_holds_tensors_with_pytorch_keys_and_order():
     theirs = torch.nn.Sequential(
         torch.nn.Linear(2, 3), torch.nn.BatchNorm1d(3), torch.nn.Linear(3, 1)
     )
-    sd = ours.state_dict()
-    assert list(sd) == list(theirs.state_dict())
+    sd, sd_t = ours.state_dict(), theirs.state_dict()
+    assert list(sd) == list(sd_t)
     assert all(isinstance(v, cr.Tensor) for v in sd.values())
     ours.train()
     ours(cr.ones((4, 2)))
-    assert sd["1.num_batches_tracked"].item() == 0  # a copy, kept as it was
+    theirs(torch.ones((4, 2)))
+    # the values share memory with the module, as PyTorch's do: the forward shows in them
+    assert sd["1.num_batches_tracked"].item() == sd_t["1.num_batches_tracked"].item() == 1
+    np.testing.assert_allclose(sd["1.running_var"].numpy(), sd_t["1.running_var"].numpy())
+    sd["0.bias"].zero_()
+    sd_t["0.bias"].zero_()
+    assert not ours[0].bias.detach().numpy().any() and not theirs[0].bias.detach().numpy().any()
     assert ours.state_dict()["1.num_batches_tracked"].item() == 1
     assert isinstance(ours[1].running_mean, cr.Tensor)
     other = nn.Sequential(nn.Linear(2, 3), nn.BatchNorm1d(3), nn.Linear(3, 1))
@@ -186,3 +192,38 @@ def test_torch_save_load_safetensors_both_ways(tmp_path):
     with pytest.raises(TypeError, match="cannot store a object at x"):
         cr.save({"x": object()}, tmp_path / "bad.pt")
     assert not (tmp_path / "bad.pt").exists()
+
+
+def test_data_is_a_tensor_sharing_memory_as_in_pytorch():
+    ours = cr.tensor(X.copy(), requires_grad=True)
+    theirs = torch.tensor(X.copy(), requires_grad=True)
+    for t in (ours, theirs):
+        d = t.data
+        assert not d.requires_grad and d.grad_fn is None and d.is_leaf
+        d.mul_(0.5)  # in place on the view changes the tensor itself
+        d[0, 0] = 7.0
+        t.data.add_(1.0)
+        t.data += 1.0
+    np.testing.assert_array_equal(ours.detach().numpy(), theirs.detach().numpy())
+    assert isinstance(ours.data, cr.Tensor) and ours.requires_grad
+    ours.data = cr.zeros(3)  # assignment replaces the values, shape included
+    theirs.data = torch.zeros(3)
+    assert ours.shape == tuple(theirs.shape) == (3,)
+    # p.data under an update is not recorded: backward still sees the original graph
+    w, w_t = cr.tensor([2.0], requires_grad=True), torch.tensor([2.0], requires_grad=True)
+    (w * w).sum().backward()
+    (w_t * w_t).sum().backward()
+    w.data.sub_(0.1 * w.grad.data)
+    w_t.data.sub_(0.1 * w_t.grad.data)
+    np.testing.assert_allclose(w.detach().numpy(), w_t.detach().numpy())
+
+
+def test_a_deep_copied_state_dict_is_a_snapshot():
+    import copy
+
+    model = nn.Linear(2, 1)
+    snap = copy.deepcopy(model.state_dict())
+    live = model.state_dict()
+    with cr.no_grad():
+        model.weight.fill_(3.0)
+    assert (live["weight"].numpy() == 3.0).all() and not (snap["weight"].numpy() == 3.0).any()

@@ -32,7 +32,7 @@ goes), every read of a tensor's value and every in-place change.
 >>> x = cr.tensor([1.0, 2.0], requires_grad=True)
 >>> (x * x).sum().backward()
 >>> x.grad
-tensor([2., 4.], dtype=float32)
+tensor([2., 4.])
 """
 
 from __future__ import annotations
@@ -320,7 +320,7 @@ def _notify_inplace(what: str) -> None:
 
 def _new(data: Any, requires_grad: bool, node: Node | None) -> Tensor:
     t = Tensor.__new__(Tensor)
-    t.data = data
+    t._data = data
     t.grad = None
     t._requires_grad = requires_grad  # the slot: the checked setter is for users
     t.grad_fn = node
@@ -416,7 +416,7 @@ def _make_primitive(forward: Callable, name: str) -> Callable:
         track = False
         for a in args:
             if isinstance(a, Tensor):
-                raw.append(a.data)
+                raw.append(a._data)
                 if a._requires_grad:
                     track = True
             elif isinstance(a, _HOST_CONSTANTS):
@@ -470,7 +470,7 @@ def _make_nondifferentiable(forward: Callable, name: str) -> Callable:
 
     def apply(*args: Any, **kwargs: Any) -> Tensor:
         raw = [
-            a.data
+            a._data
             if isinstance(a, Tensor)
             else _constant(a)
             if isinstance(a, _HOST_CONSTANTS)
@@ -517,13 +517,13 @@ def _accumulate(leaf: Tensor, g: Any, create_graph: bool) -> None:
         leaf.grad = g if leaf.grad is None else leaf.grad + g
     elif leaf.grad is None:  # a new gradient Tensor, built as _new does (one call less per leaf)
         t = Tensor.__new__(Tensor)
-        t.data = g
+        t._data = g
         t.grad = t.grad_fn = None
         t._requires_grad = False
         leaf.grad = t
     else:
         # a new array, never +=: gradient arrays may be shared views of one another
-        leaf.grad = _new(leaf.grad.data + g, False, None)
+        leaf.grad = _new(leaf.grad._data + g, False, None)
 
 
 def _capture(slots: dict[int, int], captured: list[Any], t: Tensor, g: Any) -> None:
@@ -606,7 +606,7 @@ def run_backward(
                 if ga is None:
                     continue
                 # most gradients already fit their input: test that here, call _fit only if not
-                data = a.data
+                data = a._data
                 fitted = ga.shape != data.shape or ga.dtype != data.dtype or type(ga) is not ndarray
                 if fitted:
                     ga = _fit(F, ga, data.shape, data.dtype, create_graph)

@@ -70,7 +70,7 @@ def grad(
     >>> from chainrule.autograd import grad
     >>> w = cr.tensor([2.0], requires_grad=True)
     >>> grad((w * w).sum(), [w])
-    (tensor([4.], dtype=float32),)
+    (tensor([4.]),)
     """
     outs = _as_list(outputs)
     ins = _as_list(inputs)
@@ -89,13 +89,13 @@ def grad(
                 "it was computed under no_grad())"
             )
         if seed is None:
-            if out.data.size != 1:
+            if out._data.size != 1:
                 raise RuntimeError(
                     f"grad: output {k} has shape {out.shape}; pass grad_outputs of that shape"
                 )
-            seed = xp.ones_like(out.data)
+            seed = xp.ones_like(out._data)
         else:
-            seed = seed.data if isinstance(seed, Tensor) else xp.asarray(seed, dtype=out.dtype)
+            seed = seed._data if isinstance(seed, Tensor) else xp.asarray(seed, dtype=out.dtype)
         if create_graph:
             seed = Tensor(seed)
         last = k == len(outs) - 1
@@ -113,7 +113,7 @@ def grad(
     for i, (g, t) in enumerate(zip(total, ins, strict=True)):
         if g is None:
             if materialize_grads:
-                result.append(Tensor(xp.zeros_like(t.data)))
+                result.append(Tensor(xp.zeros_like(t._data)))
                 continue
             if not allow_unused:
                 raise RuntimeError(

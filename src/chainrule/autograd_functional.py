@@ -67,7 +67,7 @@ def vjp(
     _no_graph(create_graph, "vjp")
     args, single = _unpack(inputs)
     out, back = _f.vjp(func, *args)
-    grads = back(v if v is not None else Tensor(out.data * 0 + 1))
+    grads = back(v if v is not None else Tensor(out._data * 0 + 1))
     return out, grads[0] if single else grads
 
 
@@ -78,6 +78,6 @@ def jvp(
     _no_graph(create_graph, "jvp")
     args, single = _unpack(inputs)
     if v is None:
-        v = tuple(Tensor(a.data * 0 + 1) for a in args)
+        v = tuple(Tensor(a._data * 0 + 1) for a in args)
     tangents = (v,) if single else tuple(v)
     return _f.jvp(func, args, tangents)

@@ -452,7 +452,7 @@ def _optimizer_to_checkpoint(optimizer: Any) -> tuple[dict[str, Any], dict[str, 
         scalars: dict[str, Any] = {}
         for field, value in entries.items():
             if isinstance(value, Tensor):
-                value = value.data
+                value = value._data
             if _is_array(value):
                 tkey = f"{_OPT_PREFIX}{key}.{field}"
                 tensors[tkey] = numpy.ascontiguousarray(to_numpy(value))

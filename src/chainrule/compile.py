@@ -54,7 +54,7 @@ part of the cache key): the usual training step, ``zero_grad`` / forward / loss 
 * ``backward(create_graph=True)``, gradients with respect to a tensor that was made inside the
   step, and ``optimizer.step(closure)``;
 * changing a parameter that received a gradient other than through an optimiser's ``step``
-  (``p.data -= ...``): the replay would not repeat it.
+  (``p._data -= ...``): the replay would not repeat it.
 
 Not detected: other raw array code that changes state (BatchNorm's running statistics, gradient
 clipping between ``backward`` and ``step``, ``Module.zero_grad()``: use the optimiser's) runs only
@@ -177,7 +177,7 @@ class CompiledStep:
 
 def _arg_key(a: Any) -> Any:
     if isinstance(a, Tensor):
-        d = a.data
+        d = a._data
         return (d.shape, d.dtype, a.requires_grad)
     if isinstance(a, ndarray):
         return (a.shape, a.dtype)
@@ -189,7 +189,7 @@ def _arg_key(a: Any) -> Any:
 def _signature(args: tuple, kwargs: dict) -> Any:
     try:
         key = tuple(
-            [(a.data.shape, a.data.dtype, a.requires_grad) if type(a) is Tensor else _arg_key(a)
+            [(a._data.shape, a._data.dtype, a.requires_grad) if type(a) is Tensor else _arg_key(a)
              for a in args]
         )  # fmt: skip
         if kwargs:
@@ -277,8 +277,8 @@ class _Recorder(autograd.Recorder):
     def _bind_arg(self, a: Any, where: tuple) -> None:
         if isinstance(a, Tensor):
             self.arg_tensors[id(a)] = where
-            if id(a.data) not in self.slot_of:
-                self._new_slot(a.data, ("arg", where, True))
+            if id(a._data) not in self.slot_of:
+                self._new_slot(a._data, ("arg", where, True))
         elif isinstance(a, ndarray) and id(a) not in self.slot_of:
             self._new_slot(a, ("arg", where, False))
 
@@ -347,7 +347,7 @@ class _Recorder(autograd.Recorder):
         specs = [self.spec(r, a) for r, a in zip(raw, args)]
         kw = {k: self.spec(v, v) for k, v in kwargs.items()}
         record = _Op(op.forward, op.name, specs, kw, -1)
-        record.out = self._new_slot(result.data, ("op", record))
+        record.out = self._new_slot(result._data, ("op", record))
         if result.grad_fn is not None:
             self.op_of_node[id(result.grad_fn)] = record
         self.items.append(("op", record))
@@ -362,14 +362,14 @@ class _Recorder(autograd.Recorder):
                 "compile: backward(create_graph=True) and gradients with respect to chosen "
                 "inputs are not supported in a compiled step"
             )
-        root_slot = self.slot_of.get(id(root.data))
+        root_slot = self.slot_of.get(id(root._data))
         if root.grad_fn is None or root_slot is None:
             raise CompileError("compile: backward() from a tensor not computed inside the step")
         if id(grad) in self.slot_of:
             seed: Any = ("s", self.slot_of[id(grad)])
         elif (
-            grad.shape == root.data.shape
-            and grad.dtype == root.data.dtype
+            grad.shape == root._data.shape
+            and grad.dtype == root._data.dtype
             and bool((grad == 1).all())
         ):
             seed = ("ones",)
@@ -397,8 +397,8 @@ class _Recorder(autograd.Recorder):
             else:
                 target = ("leaf", self._leaf(a, op_record.args[i]))
                 if id(a) not in self.leaves:
-                    self.leaves[id(a)] = (a, a.data.copy())
-            recorded.append(_Grad(i, rule, fitted, a.data.shape, a.data.dtype, target))
+                    self.leaves[id(a)] = (a, a._data.copy())
+            recorded.append(_Grad(i, rule, fitted, a._data.shape, a._data.dtype, target))
         self.current.nodes.append((op_record, vjp_all, recorded))  # type: ignore[union-attr]
 
     def on_read(self, what: str) -> None:
@@ -429,11 +429,11 @@ class _Recorder(autograd.Recorder):
         """Refuse a step that changed a parameter the replay would not change again."""
         for leaf, before in self.leaves.values():
             if id(leaf) not in self.stepped and not xp.array_equal(
-                leaf.data, before, equal_nan=True
+                leaf._data, before, equal_nan=True
             ):
                 raise CompileError(
                     "compile: the step changed a parameter other than through an optimizer's "
-                    "step() (e.g. p.data -= ...); a replay would not repeat that. Use an "
+                    "step() (e.g. p._data -= ...); a replay would not repeat that. Use an "
                     "optimizer, or keep this step eager"
                 )
 
@@ -502,7 +502,7 @@ def _detach_graph(result: Any) -> list[tuple[Tensor, Any]]:
 
 def _result_spec(rec: _Recorder, value: Any) -> Any:
     if isinstance(value, Tensor):
-        slot = rec.slot_of.get(id(value.data))
+        slot = rec.slot_of.get(id(value._data))
         if slot is not None:
             return ("tensor", slot)
         if value.grad_fn is None and value.requires_grad:
@@ -546,7 +546,7 @@ class _Program:
                 continue
             _, (kind, key), is_tensor = src
             ref = f"args[{key}]" if kind == "pos" else f"kwargs[{key!r}]"
-            body.append(f"s{slot} = {ref}.data" if is_tensor else f"s{slot} = {ref}")
+            body.append(f"s{slot} = {ref}._data" if is_tensor else f"s{slot} = {ref}")
         n_bwd = 0
         for item in rec.items:
             kind = item[0]
@@ -605,7 +605,7 @@ class _Program:
             bound.add(j)
             plan = self.plan[j]
             if plan[0] == "tensor":
-                body.append(f"x{j} = {self._name(plan[1])}.data")
+                body.append(f"x{j} = {self._name(plan[1])}._data")
             elif plan[0] == "array":
                 body.append(f"x{j} = {self._name(plan[1])}")
             elif plan[0] == "view":

@@ -7,10 +7,10 @@ They take a function and return a function, and they compose: ``hessian(f)`` is
 >>> import chainrule as cr
 >>> f = lambda x: (x ** 3).sum()
 >>> cr.grad(f)(cr.tensor([1.0, 2.0]))
-tensor([ 3., 12.], dtype=float32)
+tensor([ 3., 12.])
 >>> cr.hessian(f)(cr.tensor([1.0, 2.0]))
 tensor([[ 6.,  0.],
-        [ 0., 12.]], dtype=float32)
+        [ 0., 12.]])
 """
 
 from __future__ import annotations
@@ -77,7 +77,7 @@ def _prepare(args: tuple, argnums: tuple[int, ...]) -> tuple[list, list[Tensor],
                 raise TypeError(
                     f"argument {i} must be floating point to differentiate, got {t.dtype}"
                 )
-            t = _new(t.data, True, None)
+            t = _new(t._data, True, None)
         call[i] = t
         inputs.append(t)
     return call, inputs, outer
@@ -85,7 +85,7 @@ def _prepare(args: tuple, argnums: tuple[int, ...]) -> tuple[list, list[Tensor],
 
 def _wrap(g: Any, like: Tensor, nested: bool) -> Tensor:
     if g is None:
-        return Tensor(xp.zeros_like(like.data))
+        return Tensor(xp.zeros_like(like._data))
     return g if nested else _new(g, False, None)
 
 
@@ -93,7 +93,7 @@ def _gradients(out: Any, seed: Any, inputs: list[Tensor], nested: bool, retain: 
     if not isinstance(out, Tensor):
         raise TypeError(f"the function must return a Tensor, got {type(out).__name__}")
     if not out.requires_grad:  # the output does not depend on the inputs
-        return [Tensor(xp.zeros_like(t.data)) for t in inputs]
+        return [Tensor(xp.zeros_like(t._data)) for t in inputs]
     if nested and not isinstance(seed, Tensor):
         seed = Tensor(seed)
     grads = run_backward(
@@ -117,13 +117,13 @@ def value_and_grad(f: Callable, argnums: int | Sequence[int] = 0) -> Callable:
         with _tracing():
             call, inputs, nested = _prepare(args, nums)
             out = f(*call)
-            if not isinstance(out, Tensor) or out.data.size != 1:
+            if not isinstance(out, Tensor) or out._data.size != 1:
                 shape = getattr(out, "shape", type(out).__name__)
                 raise ValueError(
                     f"grad needs a function with a scalar output, this one returned shape {shape}; "
                     "use jacobian or vjp for vector outputs"
                 )
-            grads = _gradients(out, xp.ones_like(out.data), inputs, nested, retain=False)
+            grads = _gradients(out, xp.ones_like(out._data), inputs, nested, retain=False)
         value = out if nested else out.detach()
         return value, grads[0] if single else tuple(grads)
 
@@ -135,7 +135,7 @@ def grad(f: Callable, argnums: int | Sequence[int] = 0) -> Callable:
 
     >>> import chainrule as cr
     >>> cr.grad(lambda x, y: (x * y).sum(), argnums=(0, 1))(cr.tensor([2.0]), cr.tensor([5.0]))
-    (tensor([5.], dtype=float32), tensor([2.], dtype=float32))
+    (tensor([5.]), tensor([2.]))
     """
     vg = value_and_grad(f, argnums)
 
@@ -154,7 +154,7 @@ def vjp(f: Callable, *primals: Any) -> tuple[Tensor, Callable]:
     >>> import chainrule as cr
     >>> out, back = cr.vjp(lambda x: x * x, cr.tensor([1.0, 2.0]))
     >>> back(cr.tensor([1.0, 10.0]))
-    (tensor([ 2., 40.], dtype=float32),)
+    (tensor([ 2., 40.]),)
     """
     with _tracing():
         call, inputs, nested = _prepare(primals, tuple(range(len(primals))))
@@ -163,7 +163,7 @@ def vjp(f: Callable, *primals: Any) -> tuple[Tensor, Callable]:
         raise TypeError(f"the function must return a Tensor, got {type(out).__name__}")
 
     def vjp_fn(v: Any) -> tuple[Tensor, ...]:
-        seed = v.data if isinstance(v, Tensor) else as_tensor(v).data
+        seed = v._data if isinstance(v, Tensor) else as_tensor(v)._data
         if seed.shape != out.shape:
             raise ValueError(f"vjp: cotangent has shape {seed.shape}, the output has {out.shape}")
         return tuple(_gradients(out, seed.astype(out.dtype), inputs, nested, retain=True))
@@ -177,7 +177,7 @@ def jvp(f: Callable, primals: Sequence[Any], tangents: Sequence[Any]) -> tuple[T
 
     >>> import chainrule as cr
     >>> cr.jvp(lambda x: x ** 2, (cr.tensor([3.0]),), (cr.tensor([1.0]),))
-    (tensor([9.], dtype=float32), tensor([6.], dtype=float32))
+    (tensor([9.]), tensor([6.]))
     """
     if len(primals) != len(tangents):
         raise ValueError(f"jvp: {len(primals)} primals but {len(tangents)} tangents")
@@ -187,8 +187,8 @@ def jvp(f: Callable, primals: Sequence[Any], tangents: Sequence[Any]) -> tuple[T
         if not isinstance(out, Tensor):
             raise TypeError(f"the function must return a Tensor, got {type(out).__name__}")
         if not out.requires_grad:
-            return out.detach(), Tensor(xp.zeros_like(out.data))
-        u = _new(xp.zeros_like(out.data), True, None)
+            return out.detach(), Tensor(xp.zeros_like(out._data))
+        u = _new(xp.zeros_like(out._data), True, None)
         grads = run_backward(out, u, retain_graph=True, create_graph=True, inputs=tuple(inputs))
         total = None
         for g, t, x in zip(grads, tangents, inputs):
@@ -200,8 +200,8 @@ def jvp(f: Callable, primals: Sequence[Any], tangents: Sequence[Any]) -> tuple[T
             term = (g * t).sum()
             total = term if total is None else total + term
         if total is None or not total.requires_grad:
-            return out.detach(), Tensor(xp.zeros_like(out.data))
-        (tangent_out,) = run_backward(total, xp.ones_like(total.data), inputs=(u,))
+            return out.detach(), Tensor(xp.zeros_like(out._data))
+        (tangent_out,) = run_backward(total, xp.ones_like(total._data), inputs=(u,))
     return out.detach(), _wrap(tangent_out, u, False)
 
 
@@ -234,7 +234,7 @@ def jacobian(f: Callable, argnums: int | Sequence[int] = 0, layout: str = "numer
             if not isinstance(out, Tensor):
                 raise TypeError(f"the function must return a Tensor, got {type(out).__name__}")
             rows: list[list[Any]] = [[] for _ in inputs]
-            m = out.data.size
+            m = out._data.size
             for i in range(m):
                 seed = xp.zeros(m, dtype=out.dtype)
                 seed[i] = 1
@@ -248,7 +248,7 @@ def jacobian(f: Callable, argnums: int | Sequence[int] = 0, layout: str = "numer
 
                 J = reshape(stack(r), out.shape + x.shape)
             else:
-                J = Tensor(xp.stack([g.data for g in r]).reshape(out.shape + x.shape))
+                J = Tensor(xp.stack([g._data for g in r]).reshape(out.shape + x.shape))
             if layout == "denominator":
                 k = out.ndim
                 from chainrule.ops import transpose
@@ -266,6 +266,6 @@ def hessian(f: Callable, argnums: int = 0) -> Callable:
     >>> import chainrule as cr
     >>> cr.hessian(lambda x: x[0] * x[1] ** 2)(cr.tensor([1.0, 3.0]))
     tensor([[0., 6.],
-            [6., 2.]], dtype=float32)
+            [6., 2.]])
     """
     return jacobian(grad(f, argnums), argnums)

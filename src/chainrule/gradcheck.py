@@ -33,7 +33,7 @@ def _as_float64(a: Any) -> Any:
         t = as_tensor(a)
         if dtypes.is_floating(t.dtype):
             # C order, so that reshape(-1) below is a view that perturbs the input itself
-            return _new(t.data.astype(dtypes.float64, order="C", copy=True), True, None)
+            return _new(t._data.astype(dtypes.float64, order="C", copy=True), True, None)
         return t
     return a
 
@@ -107,10 +107,10 @@ def gradcheck(
 
     def projected() -> float:
         with no_grad():
-            return float((f(*args).data * v).sum())
+            return float((f(*args)._data * v).sum())
 
     for k, i in enumerate(diff):
-        x = args[i].data
+        x = args[i]._data
         a = analytic[k]
         a_flat = (xp.zeros_like(x) if a is None else a).reshape(-1)
         numerics = central_differences(projected, x, eps).reshape(-1)

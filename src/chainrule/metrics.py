@@ -435,7 +435,7 @@ def r2_score(y_true: Any, y_pred: Any) -> float:
 # --------------------------------------------------------------------------- helpers
 def _array(x: Any, name: str) -> Any:
     if isinstance(x, Tensor):
-        return x.data
+        return x._data
     if isinstance(x, ndarray):
         return x
     try:

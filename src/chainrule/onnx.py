@@ -51,7 +51,7 @@ class _Graph:
         return f"{hint}_{self.count}"
 
     def weight(self, hint: str, value: Any) -> str:
-        arr = to_numpy(value.data if isinstance(value, Tensor) else value)
+        arr = to_numpy(value._data if isinstance(value, Tensor) else value)
         name = self.name(hint)
         self.weights.append(self.onnx.numpy_helper.from_array(numpy.ascontiguousarray(arr), name))
         return name
@@ -72,7 +72,7 @@ def _layer(g: _Graph, m: Any, x: str, ndim: int) -> tuple[str, int]:
     if kind in _ELEMENTWISE or kind == "Dropout":
         return g.node(_ELEMENTWISE.get(kind, "Identity"), [x], kind.lower()), ndim
     if kind == "Linear":
-        y = g.node("MatMul", [x, g.weight("weight_t", m.weight.data.T)], "linear")
+        y = g.node("MatMul", [x, g.weight("weight_t", m.weight._data.T)], "linear")
         if m.bias is not None:
             y = g.node("Add", [y, g.weight("bias", m.bias)], "linear")
         return y, ndim
@@ -136,7 +136,7 @@ def export(model: Any, args: Any, f: str | os.PathLike[str], *, input_names: Any
     """
     onnx = _onnx()
     x = args[0] if isinstance(args, (tuple, list)) else args
-    data = to_numpy(x.data if isinstance(x, Tensor) else numpy.asarray(x))
+    data = to_numpy(x._data if isinstance(x, Tensor) else numpy.asarray(x))
     if data.dtype != numpy.float32:
         raise NotImplementedError(f"chainrule.onnx.export exports float32 models, not {data.dtype}")
     if opset_version < _OPSET:

@@ -4,10 +4,10 @@
 >>> w = cr.tensor([[1.0, -2.0]], requires_grad=True)
 >>> y = (w @ cr.tensor([3.0, 4.0])).sum()
 >>> y
-tensor(-5., dtype=float32, grad_fn=<sum>)
+tensor(-5., grad_fn=<sum>)
 >>> y.backward()
 >>> w.grad
-tensor([[3., 4.]], dtype=float32)
+tensor([[3., 4.]])
 """
 
 from __future__ import annotations
@@ -29,8 +29,11 @@ class Tensor(TorchMethods):
 
     Attributes
     ----------
-    data : array
-        The values (a NumPy array, or a CuPy one on the GPU backend).
+    data : Tensor
+        The same values as a Tensor that shares them and records nothing, as in PyTorch: an
+        in-place method on it (``p.data.mul_(0.5)``) changes ``p``, and ``p.data = t`` replaces
+        ``p``'s values. The raw array (NumPy, or CuPy on the GPU backend) is ``_data``, which
+        the engine uses.
     grad : Tensor or None
         ∂L/∂self after ``L.backward()``, for leaves with ``requires_grad``; it accumulates until
         set back to None (``Module.zero_grad`` or ``optimizer.zero_grad`` do that).
@@ -40,12 +43,12 @@ class Tensor(TorchMethods):
         The op that produced this tensor (None for a leaf).
     """
 
-    __slots__ = ("__weakref__", "_requires_grad", "data", "grad", "grad_fn")
+    __slots__ = ("__weakref__", "_data", "_requires_grad", "grad", "grad_fn")
     __array_ufunc__ = None  # NumPy defers to our reflected operators: ndarray * Tensor -> Tensor
     __hash__ = object.__hash__  # __eq__ is elementwise, so hash by identity as PyTorch does
 
     def __init__(self, data: Any, dtype: Any = None, requires_grad: bool = False) -> None:
-        self.data = _to_array(data, dtype, copy=False)
+        self._data = _to_array(data, dtype, copy=False)
         self.grad = None
         self.grad_fn = None
         self._requires_grad = False
@@ -54,22 +57,30 @@ class Tensor(TorchMethods):
 
     # ------------------------------------------------------------------ attributes
     @property
+    def data(self) -> Tensor:
+        return Tensor(self._data)  # a new leaf over the same array: no copy, no graph
+
+    @data.setter
+    def data(self, value: Any) -> None:
+        self._data = _to_array(value, None)
+
+    @property
     def shape(self) -> tuple[int, ...]:
-        return self.data.shape
+        return self._data.shape
 
     @property
     def dtype(self) -> numpy.dtype:
-        return self.data.dtype
+        return self._data.dtype
 
     @property
     def ndim(self) -> int:
-        return self.data.ndim
+        return self._data.ndim
 
     @property
     def size(self) -> Size:
         """The number of elements, an int that PyTorch code can also call: ``x.size()`` is the
         shape, ``x.size(d)`` one dim's length."""
-        return Size(self.data.size, self.data.shape)
+        return Size(self._data.size, self._data.shape)
 
     @property
     def is_leaf(self) -> bool:
@@ -90,9 +101,9 @@ class Tensor(TorchMethods):
     @requires_grad.setter
     def requires_grad(self, value: bool) -> None:
         if value:
-            if self.data.dtype.kind != "f":  # dtypes.is_floating, inline: every op sets this
+            if self._data.dtype.kind != "f":  # dtypes.is_floating, inline: every op sets this
                 raise TypeError(
-                    f"only floating-point tensors can require gradients, not {self.data.dtype}"
+                    f"only floating-point tensors can require gradients, not {self._data.dtype}"
                 )
         elif getattr(self, "grad_fn", None) is not None:
             raise RuntimeError("requires_grad can only be turned off on a leaf; use .detach()")
@@ -125,21 +136,21 @@ class Tensor(TorchMethods):
                 "requires_grad=True, or it was computed under no_grad()"
             )
         if gradient is None:
-            if self.data.size != 1:
+            if self._data.size != 1:
                 raise RuntimeError(
                     f"backward() on a tensor of shape {self.shape} needs `gradient`, the "
                     "upstream ∂L/∂output of that same shape: pass y.backward(chainrule.ones_like(y))"
                     " or reduce first, e.g. y.sum().backward()"
                 )
-            g = xp.ones_like(self.data)
+            g = xp.ones_like(self._data)
         else:
-            g = gradient.data if isinstance(gradient, Tensor) else _to_array(gradient, None)
-            if g.shape != self.data.shape:
+            g = gradient._data if isinstance(gradient, Tensor) else _to_array(gradient, None)
+            if g.shape != self._data.shape:
                 raise ValueError(
                     f"backward(): gradient has shape {g.shape} but the tensor has shape {self.shape}"
                 )
-            if g.dtype != self.data.dtype:
-                g = g.astype(self.data.dtype)
+            if g.dtype != self._data.dtype:
+                g = g.astype(self._data.dtype)
         if create_graph:
             g = Tensor(g)
         _autograd.run_backward(
@@ -148,26 +159,26 @@ class Tensor(TorchMethods):
 
     def detach(self) -> Tensor:
         """The same values, cut from the graph (no copy)."""
-        return Tensor(self.data)
+        return Tensor(self._data)
 
     # ------------------------------------------------------------------ conversion
     def numpy(self) -> numpy.ndarray:
         """The values as a NumPy array (no copy on the NumPy backend)."""
         _autograd._notify_read("reading a tensor's values (.numpy())")
-        return to_numpy(self.data)
+        return to_numpy(self._data)
 
     def item(self) -> Any:
         """The single value of a one-element tensor as a Python number."""
         _autograd._notify_read("reading a tensor's value (.item(), float(), int())")
-        if self.data.size != 1:
+        if self._data.size != 1:
             raise ValueError(
                 f"item() needs a tensor with one element, this one has shape {self.shape}"
             )
-        return self.data.item()
+        return self._data.item()
 
     def tolist(self) -> Any:
         _autograd._notify_read("reading a tensor's values (.tolist())")
-        return self.data.tolist()
+        return self._data.tolist()
 
     def astype(self, dtype: Any) -> Tensor:
         """A copy in another dtype; differentiable between floating dtypes."""
@@ -180,16 +191,19 @@ class Tensor(TorchMethods):
         return self.astype(dtypes.float64)
 
     def __array__(self, dtype: Any = None, copy: Any = None) -> numpy.ndarray:
-        a = to_numpy(self.data)
+        a = to_numpy(self._data)
         if dtype is not None:
             a = a.astype(dtype, copy=False)
         return a.copy() if copy else a
 
     def __repr__(self) -> str:
         body = numpy.array2string(
-            to_numpy(self.data), separator=", ", prefix="tensor(", threshold=200, precision=4
+            to_numpy(self._data), separator=", ", prefix="tensor(", threshold=200, precision=4
         )
-        extra = f", dtype={self.data.dtype}"
+        dt = self._data.dtype
+        # PyTorch's rule: the dtype is shown unless it is the default float, int64 or bool
+        shown = dt != dtypes.get_default_dtype() and dt.kind != "b" and dt != numpy.int64
+        extra = f", dtype={dt}" if shown else ""
         if self.grad_fn is not None:
             extra += f", grad_fn={self.grad_fn!r}"
         elif self.requires_grad:
@@ -197,9 +211,9 @@ class Tensor(TorchMethods):
         return f"tensor({body}{extra})"
 
     def __len__(self) -> int:
-        if self.data.ndim == 0:
+        if self._data.ndim == 0:
             raise TypeError("len() of a 0-d tensor")
-        return self.data.shape[0]
+        return self._data.shape[0]
 
     def __iter__(self) -> Iterator[Tensor]:
         for i in range(len(self)):
@@ -207,11 +221,11 @@ class Tensor(TorchMethods):
 
     def __bool__(self) -> bool:
         _autograd._notify_read("using a tensor as a truth value (if/while/bool())")
-        if self.data.size != 1:
+        if self._data.size != 1:
             raise ValueError(
                 f"the truth value of a tensor of shape {self.shape} is ambiguous; use .any() or .all()"
             )
-        return bool(self.data)
+        return bool(self._data)
 
     def __float__(self) -> float:
         return float(self.item())
@@ -270,7 +284,7 @@ class Tensor(TorchMethods):
 
     def __setitem__(self, index: Any, value: Any) -> None:
         self._check_inplace("item assignment")
-        self.data[_ops.unwrap_index(index)] = value.data if isinstance(value, Tensor) else value
+        self._data[_ops.unwrap_index(index)] = value._data if isinstance(value, Tensor) else value
 
     # comparisons give boolean tensors that carry no gradient
     def __lt__(self, other: Any) -> Tensor:
@@ -318,7 +332,7 @@ class Tensor(TorchMethods):
 
     def _inplace(self, ufunc: Any, other: Any, what: str) -> Tensor:
         self._check_inplace(what)
-        ufunc(self.data, other.data if isinstance(other, Tensor) else other, out=self.data)
+        ufunc(self._data, other._data if isinstance(other, Tensor) else other, out=self._data)
         return self
 
     def __iadd__(self, other: Any) -> Tensor:
@@ -336,7 +350,7 @@ class Tensor(TorchMethods):
     def zero_(self) -> Tensor:
         """Fill with zeros in place (not on tensors that record gradients)."""
         self._check_inplace("zero_()")
-        self.data[...] = 0
+        self._data[...] = 0
         return self
 
     # ------------------------------------------------------------------ methods mirroring ops
@@ -438,6 +452,10 @@ class Tensor(TorchMethods):
     def flatten(self, start_dim: int = 0, end_dim: int = -1) -> Tensor:
         return _ops.flatten(self, start_dim, end_dim)
 
+    def ravel(self) -> Tensor:
+        """The values in one dim, as ``torch.ravel``."""
+        return _ops.reshape(self, (-1,))
+
     def transpose(self, *dims: Any) -> Tensor:
         """``x.transpose(d0, d1)`` swaps two dims (PyTorch); one tuple, or none, permutes (NumPy)."""
         if len(dims) == 2 and all(isinstance(d, int) for d in dims):
@@ -473,7 +491,7 @@ def _shape_arg(shape: tuple) -> tuple:
 def _to_array(data: Any, dtype: Any, copy: bool = False) -> Any:
     """Convert user data to a backend array with chainrule's dtype rules and clear errors."""
     if isinstance(data, Tensor):
-        arr = data.data
+        arr = data._data
     elif isinstance(data, ndarray) or isinstance(data, numpy.ndarray):
         arr = data
     elif isinstance(data, numpy.generic):  # a NumPy scalar keeps its dtype, as an array does
@@ -513,7 +531,7 @@ def tensor(data: Any, dtype: Any = None, requires_grad: bool = False, device: An
     >>> cr.tensor([[1, 2], [3, 4]]).dtype
     dtype('int64')
     >>> cr.tensor([0.5, 1.5], requires_grad=True)
-    tensor([0.5, 1.5], dtype=float32, requires_grad=True)
+    tensor([0.5, 1.5], requires_grad=True)
     """
     if device is not None:  # PyTorch's device=: the CPU only
         from chainrule.tensor_methods import check_device

@@ -54,7 +54,7 @@ def _encode(value: Any, name: str, tensors: dict[str, numpy.ndarray]) -> Any:
     ):
         if name in tensors:
             raise ValueError(f"save: two tensors would both be stored as {name!r}")
-        arr = to_numpy(value.data if isinstance(value, Tensor) else value)
+        arr = to_numpy(value._data if isinstance(value, Tensor) else value)
         tensors[name] = numpy.ascontiguousarray(arr).reshape(arr.shape)
         return {"tensor": name}
     if isinstance(value, Mapping):

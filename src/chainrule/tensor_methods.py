@@ -45,7 +45,7 @@ def _ops() -> Any:
 
 
 def _raw(x: Any) -> Any:
-    return x.data if isinstance(x, _tensor_module.Tensor) else x
+    return x._data if isinstance(x, _tensor_module.Tensor) else x
 
 
 _DEVICE_HINT = "chainrule runs on the CPU (or CuPy via CHAINRULE_BACKEND=cupy); use .to('cpu')"
@@ -88,18 +88,18 @@ class TorchMethods:
 
     # ------------------------------------------------------------------ sizes and dtypes
     def numel(self) -> int:
-        return int(self.data.size)
+        return int(self._data.size)
 
     nelement = numel
 
     def dim(self) -> int:
-        return self.data.ndim
+        return self._data.ndim
 
     def ndimension(self) -> int:
-        return self.data.ndim
+        return self._data.ndim
 
     def element_size(self) -> int:
-        return self.data.itemsize
+        return self._data.itemsize
 
     @property
     def device(self) -> str:
@@ -124,14 +124,14 @@ class TorchMethods:
     def to(self, *args: Any, **kwargs: Any) -> Any:
         """``.to(dtype)``, ``.to("cpu")``, ``.to(other)``; another device raises NotImplementedError."""
         dtype = _split_to_args(args, dict(kwargs))
-        if dtype is None or dtypes.as_dtype(dtype) == self.data.dtype:
+        if dtype is None or dtypes.as_dtype(dtype) == self._data.dtype:
             return self
         return self.astype(dtype)
 
     def type(self, dtype: Any = None) -> Any:
         """With no argument the type name (``'torch.FloatTensor'`` style); else ``.to(dtype)``."""
         if dtype is None:
-            return f"chainrule.{self.data.dtype}"
+            return f"chainrule.{self._data.dtype}"
         return self.to(dtype)
 
     def type_as(self, other: Any) -> Any:
@@ -148,7 +148,7 @@ class TorchMethods:
     # ------------------------------------------------------------------ copies and views
     def clone(self) -> Any:
         """A copy that stays in the graph (gradients flow back to the original)."""
-        return self * 1 if self.requires_grad else _tensor_module.Tensor(self.data.copy())
+        return self * 1 if self.requires_grad else _tensor_module.Tensor(self._data.copy())
 
     def contiguous(self) -> Any:
         return self
@@ -258,20 +258,20 @@ class TorchMethods:
     def new_zeros(self, *size: Any, dtype: Any = None) -> Any:
         from chainrule.creation import zeros
 
-        return zeros(*size, dtype=dtype or self.data.dtype)
+        return zeros(*size, dtype=dtype or self._data.dtype)
 
     def new_ones(self, *size: Any, dtype: Any = None) -> Any:
         from chainrule.creation import ones
 
-        return ones(*size, dtype=dtype or self.data.dtype)
+        return ones(*size, dtype=dtype or self._data.dtype)
 
     def new_full(self, size: Any, fill_value: Any, *, dtype: Any = None) -> Any:
         from chainrule.creation import full
 
-        return full(size, fill_value, dtype=dtype or self.data.dtype)
+        return full(size, fill_value, dtype=dtype or self._data.dtype)
 
     def new_tensor(self, data: Any, dtype: Any = None) -> Any:
-        return _tensor_module.tensor(data, dtype=dtype or self.data.dtype)
+        return _tensor_module.tensor(data, dtype=dtype or self._data.dtype)
 
     def square(self) -> Any:
         return self * self
@@ -324,51 +324,53 @@ class TorchMethods:
     # ------------------------------------------------------------------ in place
     def _write(self, values: Any, what: str) -> Any:
         self._check_inplace(what)
-        self.data[...] = _raw(values)
+        self._data[...] = _raw(values)
         return self
 
     def add_(self, other: Any, *, alpha: float = 1) -> Any:
-        return self._write(self.data + alpha * _raw(other), "add_()")
+        return self._write(self._data + alpha * _raw(other), "add_()")
 
     def sub_(self, other: Any, *, alpha: float = 1) -> Any:
-        return self._write(self.data - alpha * _raw(other), "sub_()")
+        return self._write(self._data - alpha * _raw(other), "sub_()")
 
     def mul_(self, other: Any) -> Any:
-        return self._write(self.data * _raw(other), "mul_()")
+        return self._write(self._data * _raw(other), "mul_()")
 
     def div_(self, other: Any) -> Any:
-        return self._write(self.data / _raw(other), "div_()")
+        return self._write(self._data / _raw(other), "div_()")
 
     def fill_(self, value: Any) -> Any:
         return self._write(_raw(value), "fill_()")
 
     def copy_(self, src: Any) -> Any:
         """Copy ``src``'s values in place (broadcast, cast to this tensor's dtype)."""
-        src = xp.asarray(src.data if isinstance(src, _tensor_module.Tensor) else src)
-        return self._write(xp.broadcast_to(src, self.data.shape), "copy_()")
+        src = xp.asarray(src._data if isinstance(src, _tensor_module.Tensor) else src)
+        return self._write(xp.broadcast_to(src, self._data.shape), "copy_()")
 
     def clamp_(self, min: Any = None, max: Any = None) -> Any:
-        return self._write(xp.clip(self.data, _raw(min), _raw(max)), "clamp_()")
+        return self._write(xp.clip(self._data, _raw(min), _raw(max)), "clamp_()")
 
     def exp_(self) -> Any:
-        return self._write(xp.exp(self.data), "exp_()")
+        return self._write(xp.exp(self._data), "exp_()")
 
     def masked_fill_(self, mask: Any, value: Any) -> Any:
         self._check_inplace("masked_fill_()")
-        self.data[_raw(mask)] = _raw(value)
+        self._data[_raw(mask)] = _raw(value)
         return self
 
     def uniform_(self, a: float = 0.0, b: float = 1.0, *, generator: Any = None) -> Any:
         from chainrule.creation import default_generator
 
         gen = generator or default_generator
-        return self._write(gen.uniform(self.data.shape, a, b, dtype=self.data.dtype), "uniform_()")
+        return self._write(
+            gen.uniform(self._data.shape, a, b, dtype=self._data.dtype), "uniform_()"
+        )
 
     def normal_(self, mean: float = 0.0, std: float = 1.0, *, generator: Any = None) -> Any:
         from chainrule.creation import default_generator
 
         gen = generator or default_generator
-        draw = gen.normal(self.data.shape, dtype=self.data.dtype)
+        draw = gen.normal(self._data.shape, dtype=self._data.dtype)
         return self._write(draw * std + mean, "normal_()")
 
     def __getattr__(self, name: str) -> Any:

@@ -540,7 +540,7 @@ def forward(model: Any, X: np.ndarray, batch: int = 8192) -> np.ndarray:
     with no_grad():
         for start in range(0, max(len(X), 1), batch):
             chunk = xp.asarray(X[start : start + batch])
-            outs.append(to_numpy(model(Tensor(chunk)).data))
+            outs.append(to_numpy(model(Tensor(chunk))._data))
     return np.concatenate(outs) if len(outs) > 1 else outs[0]
 
 

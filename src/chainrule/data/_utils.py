@@ -35,9 +35,9 @@ def to_array(x: Any, owner: str, allow_any_dtype: bool = False) -> Any:
     their dtype. With ``allow_any_dtype``, non-numeric lists and arrays (string labels) pass too.
     """
     if isinstance(x, Tensor):
-        return x.data
+        return x._data
     try:
-        return as_tensor(x).data
+        return as_tensor(x)._data
     except TypeError:
         if not allow_any_dtype:
             raise

@@ -113,7 +113,7 @@ class TensorDataset(Dataset):
         batch, one row per index.
         """
         if isinstance(index, Tensor):
-            index = index.data
+            index = index._data
         elif isinstance(index, (list, tuple)):
             index = xp.asarray(index)
         if isinstance(index, numbers.Integral) and not isinstance(index, bool):

@@ -232,7 +232,7 @@ def _stack_field(values: list[Any], where: str) -> Tensor:
     try:
         if isinstance(first, Tensor) or hasattr(first, "dtype"):
             return Tensor(
-                xp.stack([v.data if isinstance(v, Tensor) else xp.asarray(v) for v in values])
+                xp.stack([v._data if isinstance(v, Tensor) else xp.asarray(v) for v in values])
             )
         return as_tensor(values)  # Python numbers: floats become the default dtype
     except ValueError as exc:

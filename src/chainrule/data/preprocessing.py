@@ -10,7 +10,7 @@ apply the same transform to validation and test data.
 >>> sc.mean_.tolist(), sc.scale_.tolist()
 ([2.0, 10.0], [1.0, 1.0])
 >>> sc.transform(cr.tensor([[5.0, 12.0]]))
-tensor([[3., 2.]], dtype=float32)
+tensor([[3., 2.]])
 """
 
 from __future__ import annotations

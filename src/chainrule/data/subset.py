@@ -34,7 +34,7 @@ class Subset(Dataset):
 
     def __init__(self, dataset: Any, indices: Sequence[int]) -> None:
         self.dataset = dataset
-        self.indices = [int(i) for i in to_numpy(getattr(indices, "data", indices)).reshape(-1)]
+        self.indices = [int(i) for i in to_numpy(getattr(indices, "_data", indices)).reshape(-1)]
 
     def __len__(self) -> int:
         return len(self.indices)

@@ -162,7 +162,7 @@ def hidden_units(model: Sequential, x: Any) -> tuple[np.ndarray, np.ndarray, flo
         xt = xt.reshape(-1, 1)
     dtype = head.weight.dtype
     if xt.dtype != dtype:
-        xt = Tensor(xt.data.astype(dtype))
+        xt = Tensor(xt._data.astype(dtype))
     was_training = model.training
     model.eval()
     try:
@@ -170,11 +170,11 @@ def hidden_units(model: Sequential, x: Any) -> tuple[np.ndarray, np.ndarray, flo
             phi = body(xt)
     finally:
         model.train(was_training)
-    phi_h = to_numpy(phi.data)
+    phi_h = to_numpy(phi._data)
     if phi_h.ndim != 2 or phi_h.shape[1] != head.in_features:
         raise ValueError(
             f"the hidden layer gives shape {phi_h.shape}, expected (n, {head.in_features})"
         )
-    weights = to_numpy(head.weight.data)[0].copy()
-    bias = float(to_numpy(head.bias.data)[0]) if head.bias is not None else 0.0
+    weights = to_numpy(head.weight._data)[0].copy()
+    bias = float(to_numpy(head.bias._data)[0]) if head.bias is not None else 0.0
     return phi_h, weights, bias

@@ -102,11 +102,11 @@ def _chain(model: Sequential) -> list[_Node]:
         last = i == len(layers) - 1
         if isinstance(layer, Linear):
             k += 1
-            W = Tensor(xp.array(layer.weight.data, dtype=dtypes.float64))
+            W = Tensor(xp.array(layer.weight._data, dtype=dtypes.float64))
             b = Tensor(
                 xp.zeros(layer.out_features, dtype=dtypes.float64)
                 if layer.bias is None
-                else xp.array(layer.bias.data, dtype=dtypes.float64)
+                else xp.array(layer.bias._data, dtype=dtypes.float64)
             )
             equation = f"z{k} = W{k} · {_symbol(source)} + b{k}"
             nodes.append(_Node(f"z{k}", equation, _affine(W, b), source, (W, b)))
@@ -126,7 +126,7 @@ def _affine(W: Tensor, b: Tensor) -> Callable[[Tensor], Tensor]:
 
 
 def _list(t: Tensor) -> list:
-    return to_numpy(t.data).tolist()
+    return to_numpy(t._data).tolist()
 
 
 def explain_model(
@@ -299,8 +299,8 @@ def _check(chain, xv, params, grads, grad_x, eps: float = 1e-6) -> dict:
     engine = _engine_gradients(chain, {n: t for n, (t, _) in targets.items()})
     rows, worst = [], 0.0
     for name, (t, g) in targets.items():
-        chain_rule = to_numpy(g.data).reshape(-1)
-        numeric = central_differences(total, t.data, eps).reshape(-1)
+        chain_rule = to_numpy(g._data).reshape(-1)
+        numeric = central_differences(total, t._data, eps).reshape(-1)
         autograd = engine[name].reshape(-1)
         err = float(
             max(numpy.abs(chain_rule - numeric).max(), numpy.abs(chain_rule - autograd).max())
@@ -329,7 +329,7 @@ def _engine_gradients(chain: list[_Node], tensors: dict[str, Tensor]) -> dict:
         else:
             v = node.fn(v)
     v.backward()
-    return {name: to_numpy(t.grad.data) for name, t in leaves.items()}
+    return {name: to_numpy(t.grad._data) for name, t in leaves.items()}
 
 
 def _fmt(v: Any) -> str:

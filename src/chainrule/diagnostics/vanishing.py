@@ -80,7 +80,7 @@ def _blobs(n: int, width: int, n_classes: int, seed: int) -> tuple[Tensor, Any]:
 def _norms(weights: list[Any]) -> Any:
     """‖∂L/∂Wₗ‖ (Frobenius) of every layer, as a float64 array."""
     return xp.asarray(
-        [float(xp.sqrt(xp.sum(xp.square(w.grad.data.astype(xp.float64))))) for w in weights]
+        [float(xp.sqrt(xp.sum(xp.square(w.grad._data.astype(xp.float64))))) for w in weights]
     )
 
 
@@ -108,10 +108,10 @@ def _saturation(model: Any, zs: list[Tensor]) -> dict[str, list[float]]:
     """Per layer: the standard deviation of z, and (hidden layers) the mean slope φ′(z)."""
     acts = [m for m in model if not isinstance(m, Linear)]
     slope = [
-        float(xp.mean(grad(lambda t, act=act: act(t).sum())(z.detach()).data))
+        float(xp.mean(grad(lambda t, act=act: act(t).sum())(z.detach())._data))
         for act, z in zip(acts, zs)
     ]
-    return {"preact_std": [float(xp.std(z.data.astype(xp.float64))) for z in zs], "slope": slope}
+    return {"preact_std": [float(xp.std(z._data.astype(xp.float64))) for z in zs], "slope": slope}
 
 
 def _growth(std: list[float]) -> str:
@@ -126,8 +126,8 @@ def _growth(std: list[float]) -> str:
 
 def _loss_and_zs(model: Any, X: Tensor, labels: Any, when: str) -> tuple[Tensor, list[Tensor]]:
     logits, zs = _forward(model, X)
-    if not bool(xp.isfinite(logits.data).all()):
-        std = [float(xp.std(z.data.astype(xp.float64))) for z in zs]
+    if not bool(xp.isfinite(logits._data).all()):
+        std = [float(xp.std(z._data.astype(xp.float64))) for z in zs]
         raise _Overflow(f"{_growth(std)}, and the forward pass overflows float32 {when}")
     return cross_entropy(logits, labels), zs
 
@@ -135,7 +135,7 @@ def _loss_and_zs(model: Any, X: Tensor, labels: Any, when: str) -> tuple[Tensor,
 def _checked_norms(weights: list[Any], zs: list[Tensor], when: str) -> Any:
     norms = _norms(weights)
     if not bool(xp.isfinite(norms).all()):
-        std = [float(xp.std(z.data.astype(xp.float64))) for z in zs]
+        std = [float(xp.std(z._data.astype(xp.float64))) for z in zs]
         raise _Overflow(f"{_growth(std)}, and the gradients overflow float32 (inf/NaN) {when}")
     return norms
 

@@ -197,7 +197,7 @@ class DataParallel:
 
 # ----------------------------------------------------------------------------- checks
 def _signature(model: Any) -> list[tuple[str, tuple[int, ...], str]]:
-    params = [(n, tuple(p.shape), str(p.data.dtype)) for n, p in model.named_parameters()]
+    params = [(n, tuple(p.shape), str(p._data.dtype)) for n, p in model.named_parameters()]
     return params + [(n, tuple(b.shape), str(b.dtype)) for n, b in model.named_buffers()]
 
 
@@ -251,7 +251,7 @@ def _same(comm: Any, mine: Any, what: str) -> None:
 def broadcast_model(model: Any, comm: Any) -> None:
     """Copy rank 0's parameters and buffers into every rank's model, in place."""
     for p in model.parameters():
-        p.data[...] = _bcast_array(comm, p.data)
+        p._data[...] = _bcast_array(comm, p._data)
     _bcast_buffers(model, comm)
 
 

@@ -39,8 +39,8 @@ class _Bucket:
         self.slices = []
         start = offset
         for p in params:
-            self.slices.append((start, start + int(p.data.size)))
-            start += int(p.data.size)
+            self.slices.append((start, start + int(p._data.size)))
+            start += int(p._data.size)
         self.flat = xp.zeros(start, dtype=dtype)
 
 
@@ -80,10 +80,10 @@ class GradientReducer:
         groups: list[list[Any]] = []
         size = 0
         for p in reversed(self.params):
-            nbytes = int(p.data.size) * p.data.dtype.itemsize
+            nbytes = int(p._data.size) * p._data.dtype.itemsize
             if (
                 not groups
-                or groups[-1][0].data.dtype != p.data.dtype
+                or groups[-1][0]._data.dtype != p._data.dtype
                 or size + nbytes > bucket_bytes
             ):
                 groups.append([])
@@ -94,7 +94,7 @@ class GradientReducer:
         self.head = 1 + self.n_extra + len(self.params)
         last = len(groups) - 1
         self.buckets = [
-            _Bucket(ps, ps[0].data.dtype, self.head if i == last else 0)
+            _Bucket(ps, ps[0]._data.dtype, self.head if i == last else 0)
             for i, ps in enumerate(groups)
         ]
         self.index = {id(p): i for i, p in enumerate(self.params)}
@@ -111,7 +111,7 @@ class GradientReducer:
             if g is None:
                 flat[a:b] = 0
             else:
-                xp.multiply(g.data.reshape(-1), rows, out=flat[a:b])
+                xp.multiply(g._data.reshape(-1), rows, out=flat[a:b])
         if i == len(self.buckets) - 1:
             if len(extra) != self.n_extra:
                 raise ValueError(f"distributed: expected {self.n_extra} numbers, got {len(extra)}")
@@ -170,7 +170,7 @@ class GradientReducer:
             xp.multiply(grads, scale, out=grads)
             for p, (a, b) in zip(bucket.params, bucket.slices):
                 if present[self.index[id(p)]] > 0:
-                    p.grad = Tensor(flat[a:b].reshape(p.data.shape))
+                    p.grad = Tensor(flat[a:b].reshape(p._data.shape))
                 else:
                     p.grad = None
         return rows, extra

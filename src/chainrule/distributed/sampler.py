@@ -160,7 +160,7 @@ class ShardedLoader:
     ) -> None:
         from chainrule.data.loader import _check_batch_size
 
-        self.arrays = tuple(a.data if isinstance(a, Tensor) else xp.asarray(a) for a in arrays)
+        self.arrays = tuple(a._data if isinstance(a, Tensor) else xp.asarray(a) for a in arrays)
         rows = {int(a.shape[0]) for a in self.arrays}
         if len(rows) != 1:
             raise ValueError(f"ShardedLoader: the arrays have different numbers of rows: {rows}")

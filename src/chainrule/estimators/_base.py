@@ -261,10 +261,10 @@ def check_sample_weight(estimator: Any, sample_weight: Any, n_samples: int) -> n
 class FlatParameters:
     """The parameters of a model, re-bound to views of one contiguous array.
 
-    After ``FlatParameters(params)``, each ``p.data`` is a view into :attr:`flat` (in the
+    After ``FlatParameters(params)``, each ``p._data`` is a view into :attr:`flat` (in the
     order given), so a whole optimiser step, an L2 penalty or a copy of the best weights is a
     single vectorised call instead of one per tensor. Values are copied in; the module keeps
-    working as before (its layers read ``p.data``).
+    working as before (its layers read ``p._data``).
 
     Parameters
     ----------
@@ -287,15 +287,15 @@ class FlatParameters:
 
     def __init__(self, params: Sequence[Parameter], dtype: Any, n_weights: int) -> None:
         self.params = list(params)
-        sizes = [int(p.data.size) for p in self.params]
+        sizes = [int(p._data.size) for p in self.params]
         self.flat = xp.empty(sum(sizes), dtype=dtype)
         self.grad = xp.empty_like(self.flat)
         offset = 0
         self.n_weight_values = sum(sizes[:n_weights])
         for p, size in zip(self.params, sizes):
-            view = self.flat[offset : offset + size].reshape(p.data.shape)
-            view[...] = p.data
-            p.data = view
+            view = self.flat[offset : offset + size].reshape(p._data.shape)
+            view[...] = p._data
+            p._data = view
             offset += size
         self.weights = self.flat[: self.n_weight_values]
         self.grad_weights = self.grad[: self.n_weight_values]
@@ -328,7 +328,7 @@ class _FlatOptimizer(Optimizer):
     def step(self, closure: Any = None) -> Any:
         """Gather the gradients and update the flat parameters in place."""
         loss = closure() if closure is not None else None
-        grad = self.flat.gather([p.grad.data for p in self.flat.params])
+        grad = self.flat.gather([p.grad._data for p in self.flat.params])
         self.update(self.flat.flat, grad)
         return loss
 

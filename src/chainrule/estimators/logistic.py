@@ -238,9 +238,9 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
         )
         lin = Linear(d, k_out, bias=self.fit_intercept, init="zeros", dtype=np.float64)
         if warm:
-            lin.weight.data[...] = self.coef_
+            lin.weight._data[...] = self.coef_
             if self.fit_intercept:
-                lin.bias.data[...] = self.intercept_
+                lin.bias._data[...] = self.intercept_
         self.classes_ = classes
         self.model_ = Sequential(lin)
         self.history_ = History()
@@ -262,7 +262,7 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
         else:
             n_iter, loss = self._fit_stochastic(Xc, target, sw_c, sw_sum, reg, binary)
         if not binary and self.fit_intercept:
-            lin.bias.data -= lin.bias.data.mean()  # the common shift is free; centre it
+            lin.bias._data -= lin.bias._data.mean()  # the common shift is free; centre it
         self.n_iter_ = np.array([n_iter], dtype=np.int32)
         self.loss_ = float(loss)
         return self
@@ -354,7 +354,7 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
                 loop.begin_epoch()
                 loop.run_epoch(batches())
                 with no_grad():
-                    w = weight.data
+                    w = weight._data
                     loss_epoch = loop.total / n + 0.5 * reg * float(xp.sum(w * w))
                 if self.verbose:
                     print(f"Epoch {epoch}, objective = {loss_epoch:.10g}")
@@ -377,7 +377,7 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
         """Coefficients, (1, n_features) for two classes or (n_classes, n_features)."""
         if "model_" not in self.__dict__:
             raise AttributeError("LogisticRegression is not fitted yet: no coef_")
-        return as_numpy(self.model_[0].weight.data)
+        return as_numpy(self.model_[0].weight._data)
 
     @property
     def intercept_(self) -> np.ndarray:
@@ -387,7 +387,7 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
         lin = self.model_[0]
         if lin.bias is None:
             return np.zeros(lin.out_features)
-        return as_numpy(lin.bias.data)
+        return as_numpy(lin.bias._data)
 
     # ------------------------------------------------------------------ prediction
     def decision_function(self, X: Any) -> np.ndarray:
@@ -397,7 +397,7 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
         check_is_fitted(self, "model_")
         X = validate_data(self, X, reset=False, dtype=np.float64)
         with no_grad():
-            z = as_numpy(self.model_(Tensor(xp.asarray(X))).data)
+            z = as_numpy(self.model_(Tensor(xp.asarray(X)))._data)
         return z.ravel() if z.shape[1] == 1 else z
 
     def predict(self, X: Any) -> np.ndarray:

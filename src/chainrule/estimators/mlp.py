@@ -226,14 +226,14 @@ class _BatchLoss:
         self.z.backward(self.delta)
         if self.coef:
             for w in self.weights:
-                w.grad = Tensor(w.grad.data + w.data * (2.0 * self.coef))
+                w.grad = Tensor(w.grad._data + w._data * (2.0 * self.coef))
 
     def gradients(self, params: list[Any]) -> list[Any]:
         """The gradient arrays of ``params`` without touching ``.grad`` (for L-BFGS)."""
         grads = run_backward(self.z, self.delta, inputs=params)
         if self.coef:
             for i in range(len(self.weights)):
-                grads[i] = grads[i] + params[i].data * (2.0 * self.coef)
+                grads[i] = grads[i] + params[i]._data * (2.0 * self.coef)
         return grads
 
 
@@ -247,7 +247,7 @@ class _Objective:
 
     def __call__(self, z: Tensor, batch: tuple) -> _BatchLoss:
         Y, sw, sw_sum, extra = batch
-        loss, delta = _loss_and_delta(self.kind, z.data, Y, sw, sw_sum, extra)
+        loss, delta = _loss_and_delta(self.kind, z._data, Y, sw, sw_sum, extra)
         coef = self.half_alpha / sw_sum if self.half_alpha else 0.0
         if coef:
             loss += coef * self.flat.squared_norm()
@@ -429,8 +429,8 @@ class _BaseMLP(BaseEstimator):
             bound = np.sqrt(factor / (fan_in + fan_out))
             coef = rs.uniform(-bound, bound, (fan_in, fan_out))
             intercept = rs.uniform(-bound, bound, fan_out)
-            lin.weight.data[...] = xp.asarray(coef.T, dtype=dtype)
-            lin.bias.data[...] = xp.asarray(intercept, dtype=dtype)
+            lin.weight._data[...] = xp.asarray(coef.T, dtype=dtype)
+            lin.bias._data[...] = xp.asarray(intercept, dtype=dtype)
             layers.append(lin)
             if i < len(layer_units) - 2:
                 layers.append(activation(self.activation))
@@ -461,37 +461,37 @@ class _BaseMLP(BaseEstimator):
         """Weight matrices, scikit-learn's (n_in, n_out) orientation: views of ``model_``'s."""
         if "model_" not in self.__dict__:
             raise AttributeError(f"{type(self).__name__} is not fitted yet: no coefs_")
-        return [as_numpy(lin.weight.data).T for lin in self._linears()]
+        return [as_numpy(lin.weight._data).T for lin in self._linears()]
 
     @coefs_.setter
     def coefs_(self, values: list[Any]) -> None:
         for lin, v in zip(self._linears(), values, strict=True):
-            lin.weight.data[...] = xp.asarray(np.asarray(v).T, dtype=lin.weight.data.dtype)
+            lin.weight._data[...] = xp.asarray(np.asarray(v).T, dtype=lin.weight._data.dtype)
 
     @property
     def intercepts_(self) -> list[np.ndarray]:
         """Bias vectors, one per layer: views of ``model_``'s."""
         if "model_" not in self.__dict__:
             raise AttributeError(f"{type(self).__name__} is not fitted yet: no intercepts_")
-        return [as_numpy(lin.bias.data) for lin in self._linears()]
+        return [as_numpy(lin.bias._data) for lin in self._linears()]
 
     @intercepts_.setter
     def intercepts_(self, values: list[Any]) -> None:
         for lin, v in zip(self._linears(), values, strict=True):
-            lin.bias.data[...] = xp.asarray(v, dtype=lin.bias.data.dtype)
+            lin.bias._data[...] = xp.asarray(v, dtype=lin.bias._data.dtype)
 
     def _flat(self) -> FlatParameters:
         lins = self._linears()
         params = [lin.weight for lin in lins] + [lin.bias for lin in lins]
-        return FlatParameters(params, lins[0].weight.data.dtype, n_weights=len(lins))
+        return FlatParameters(params, lins[0].weight._data.dtype, n_weights=len(lins))
 
     def _model_dtype(self) -> np.dtype:
-        return self._linears()[0].weight.data.dtype
+        return self._linears()[0].weight._data.dtype
 
     def _forward(self, X: Any) -> Any:
         """The logits for ``X`` (an array in the model's dtype), without recording a graph."""
         with no_grad():
-            return self.model_(Tensor(X)).data
+            return self.model_(Tensor(X))._data
 
     def _validated_X(self, X: Any) -> tuple[Any, np.dtype]:
         """``X`` checked against the fit, and the dtype to answer in (its own: float32 or
@@ -563,7 +563,7 @@ class _BaseMLP(BaseEstimator):
         return self
 
     def _flat_values(self) -> Any:
-        return xp.concatenate([p.data.reshape(-1) for p in self.model_.parameters()])
+        return xp.concatenate([p._data.reshape(-1) for p in self.model_.parameters()])
 
     def _extra(self, Y: Any) -> Any:
         return _xlogx(Y) if self.out_activation_ == "exp" else None

@@ -55,6 +55,7 @@ def _placeholder(shape: Any, dtype: Any) -> Any:
 
 def is_placeholder(arr: Any) -> bool:
     """True for a placeholder made inside :func:`no_weights` (a zero-stride view)."""
+    arr = getattr(arr, "_data", arr)  # a Tensor's array, or an array
     return arr.size > 1 and not any(arr.strides)
 
 
@@ -74,7 +75,7 @@ def parameter(
         data = xp.empty(shape, dtype=dtype) if value is None else xp.full(shape, value, dtype)
         return Parameter(data, regularize=regularize)
     p = Parameter(xp.zeros((), dtype=dtype), regularize=regularize)
-    p.data = _placeholder(shape, dtype)  # Parameter() would copy a read-only array in full
+    p._data = _placeholder(shape, dtype)  # Parameter() would copy a read-only array in full
     return p
 
 
@@ -99,6 +100,6 @@ def fill(module: Module, arrays: Mapping[str, Any]) -> None:
                         f"model {tuple(current.shape)}"
                     )
                 if isinstance(current, Parameter):
-                    current.data = arr
+                    current._data = arr
                 else:
                     store[name] = arr

@@ -228,9 +228,9 @@ def batch_norm(
         v = var(x, axis=axes, keepdims=True)
         if running_mean is not None:
             n = x.size // x.shape[1]
-            unbiased = v.data.reshape(-1) * (n / max(n - 1, 1))
+            unbiased = v._data.reshape(-1) * (n / max(n - 1, 1))
             running_mean *= 1 - momentum
-            running_mean += momentum * mu.data.reshape(-1)
+            running_mean += momentum * mu._data.reshape(-1)
             running_var *= 1 - momentum
             running_var += momentum * unbiased
     else:

@@ -80,7 +80,7 @@ def _gen(generator: Generator | None) -> Generator:
 
 
 def _fill(t: Tensor, values: Any) -> Tensor:
-    t.data[...] = values.astype(t.data.dtype, copy=False)
+    t._data[...] = values.astype(t._data.dtype, copy=False)
     return t
 
 
@@ -100,7 +100,7 @@ def normal_(
 
 def constant_(t: Tensor, value: float) -> Tensor:
     """Fill with ``value``."""
-    t.data[...] = value
+    t._data[...] = value
     return t
 
 

@@ -139,7 +139,7 @@ def _input(name: str, input: Any) -> Tensor:
     x = as_tensor(input)
     if x.dtype.kind != "f":
         raise TypeError(f"{name}: input must be floating point, got dtype {x.dtype}")
-    _check_nan(name, "input", x.data)
+    _check_nan(name, "input", x._data)
     return x
 
 
@@ -157,10 +157,10 @@ def _same_shape_target(name: str, x: Tensor, target: Any, binary: bool) -> Tenso
         )
     if y.dtype.kind not in "biuf":
         raise TypeError(f"{name}: target must be numeric, got dtype {y.dtype}")
-    _check_nan(name, "target", y.data)
+    _check_nan(name, "target", y._data)
     if binary:
         _check_unit_interval(
-            name, "target", y.data, " (binary labels are 0 or 1, soft labels in between)"
+            name, "target", y._data, " (binary labels are 0 or 1, soft labels in between)"
         )
     return _like(y, x.dtype)
 
@@ -176,7 +176,7 @@ def _elementwise_weight(name: str, what: str, weight: Any, x: Tensor) -> Tensor:
         raise ValueError(
             f"{name}: {what} of shape {w.shape} does not broadcast to the input's shape {x.shape}"
         )
-    _check_nan(name, what, w.data)
+    _check_nan(name, what, w._data)
     return w
 
 
@@ -191,12 +191,12 @@ def _sample_weight(name: str, sample_weight: Any, loss_shape: tuple, dtype: Any)
             f"{name}: sample_weight has shape {s.shape} but the batch needs one weight per "
             f"sample, shape {expected}"
         )
-    _check_nan(name, "sample_weight", s.data)
-    negative = s.data < 0
+    _check_nan(name, "sample_weight", s._data)
+    negative = s._data < 0
     if negative.any():
         i = _first(negative)
         raise ValueError(
-            f"{name}: sample_weight must be non-negative, found {_fmt(s.data[i])} at index {i}"
+            f"{name}: sample_weight must be non-negative, found {_fmt(s._data[i])} at index {i}"
         )
     return ops.reshape(s, (s.size,) + (1,) * (len(loss_shape) - 1) if loss_shape else ())
 
@@ -319,7 +319,7 @@ def binary_cross_entropy(
     _check_unit_interval(
         name,
         "input",
-        x.data,
+        x._data,
         " (it holds probabilities; use binary_cross_entropy_with_logits for logits)",
     )
     y = _same_shape_target(name, x, target, binary=True)
@@ -593,7 +593,7 @@ def _class_weight(name: str, weight: Any, num_classes: int, dtype: Any) -> Any:
     """Class weights as a constant array of shape (C,), or None."""
     if weight is None:
         return None
-    w = as_tensor(weight).data
+    w = as_tensor(weight)._data
     if w.shape != (num_classes,):
         raise ValueError(
             f"{name}: weight has shape {w.shape} but must have one entry per class, "
@@ -605,7 +605,7 @@ def _class_weight(name: str, weight: Any, num_classes: int, dtype: Any) -> Any:
 
 def _labels(name: str, t: Tensor, num_classes: int) -> Any:
     """Class indices as an int64 array, checked to be whole numbers in [0, C)."""
-    data = t.data
+    data = t._data
     if data.dtype.kind == "f":
         _check_nan(name, "target", data)
         frac = data != xp.floor(data)
@@ -630,10 +630,10 @@ def _labels(name: str, t: Tensor, num_classes: int) -> Any:
 def _drop_ignored(t: Tensor, ignore_index: int) -> tuple[Tensor, Any]:
     """Targets with ``ignore_index`` replaced by class 0, and the mask of the kept ones (None
     when nothing is ignored, the usual case, which then costs one comparison)."""
-    kept = t.data != ignore_index
+    kept = t._data != ignore_index
     if kept.all():
         return t, None
-    return Tensor(xp.where(kept, t.data, 0)), kept
+    return Tensor(xp.where(kept, t._data, 0)), kept
 
 
 def _mask_ignored(per: Tensor, mass: Any, kept: Any) -> tuple[Tensor, Any]:
@@ -733,9 +733,9 @@ def cross_entropy(
     t, probs = _target_kind(name, x, ax, target, allow_probs=True)
     logits = _classes_last(x, ax)
     if probs:
-        _check_nan(name, "target", t.data)
-        _check_unit_interval(name, "target probabilities", t.data)
-        _check_distribution(name, t.data, ax)
+        _check_nan(name, "target", t._data)
+        _check_unit_interval(name, "target probabilities", t._data)
+        _check_distribution(name, t._data, ax)
         q = _classes_last(_like(t, x.dtype), ax)
         if eps:
             q = q * (1 - eps) + eps / c

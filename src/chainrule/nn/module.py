@@ -67,7 +67,7 @@ class Module:
             raise RuntimeError(f"call super().__init__() in {type(self).__name__}.__init__ first")
         if name in self._buffers and not isinstance(value, (Parameter, Module)):
             # assigning to a buffer's name replaces the buffer, as in PyTorch
-            self._buffers[name] = value.data if isinstance(value, Tensor) else value
+            self._buffers[name] = value._data if isinstance(value, Tensor) else value
             return
         for store in (self._parameters, self._modules, self._buffers):
             store.pop(name, None)
@@ -103,7 +103,7 @@ class Module:
                 "the tensor as an ordinary attribute instead"
             )
         self.__dict__.pop(name, None)
-        self._buffers[name] = value.data if isinstance(value, Tensor) else value
+        self._buffers[name] = value._data if isinstance(value, Tensor) else value
 
     def buffers(self) -> Iterator[Any]:
         """The buffers' arrays (running statistics and the like)."""
@@ -194,7 +194,7 @@ class Module:
         """Forget accumulated gradients: ``.grad = None`` on every parameter (or, with
         ``set_to_none=False``, new zero tensors)."""
         for p in self.parameters():
-            p.grad = None if set_to_none or p.grad is None else Tensor(xp.zeros_like(p.grad.data))
+            p.grad = None if set_to_none or p.grad is None else Tensor(xp.zeros_like(p.grad._data))
 
     def requires_grad_(self, requires_grad: bool = True) -> Module:
         for p in self.parameters():
@@ -218,7 +218,7 @@ class Module:
             return self
         dt = dtypes.as_dtype(dtype)
         for p in self.parameters():
-            p.data = p.data.astype(dt)
+            p._data = p._data.astype(dt)
             p.grad = None
         for mod in self.modules():
             for name, b in list(mod._buffers.items()):
@@ -243,8 +243,9 @@ class Module:
 
     # ------------------------------------------------------------------ state
     def state_dict(self) -> OrderedDict[str, Tensor]:
-        """Parameters and buffers as Tensors by dotted name, as in PyTorch (but copies, which stay
-        as they are while training goes on)."""
+        """Parameters and buffers as Tensors by dotted name, as in PyTorch: detached Tensors that
+        share memory with the module, so they change as training goes on (``copy.deepcopy`` or
+        ``{k: v.clone() ...}`` keeps a snapshot)."""
         state: OrderedDict[str, Tensor] = OrderedDict()
         seen: set[int] = set()
         for mod_name, mod in self.named_modules():  # PyTorch's order: module by module
@@ -252,10 +253,10 @@ class Module:
             for name, p in mod._parameters.items():
                 if id(p) not in seen:
                     seen.add(id(p))
-                    state[prefix + name] = Tensor(p.data.copy())
+                    state[prefix + name] = Tensor(p._data)  # no copy: PyTorch shares memory
             for name, b in mod._buffers.items():
                 if b is not None:
-                    b = xp.asarray(b).copy()
+                    b = xp.asarray(b)
                     # a buffer of a dtype no Tensor holds (complex) stays an array: save refuses it
                     state[prefix + name] = Tensor(b) if b.dtype.kind in "biuf" else b
         return state
@@ -288,8 +289,8 @@ class Module:
             if key not in own:
                 continue
             mod, name, is_param = own[key]
-            arr = value.data if isinstance(value, Tensor) else xp.asarray(value)
-            current = mod._parameters[name].data if is_param else mod._buffers[name]
+            arr = value._data if isinstance(value, Tensor) else xp.asarray(value)
+            current = mod._parameters[name]._data if is_param else mod._buffers[name]
             if current is not None and tuple(arr.shape) != tuple(current.shape):
                 problems.append(
                     f"shape mismatch for {key!r}: checkpoint {tuple(arr.shape)}, model {tuple(current.shape)}"
@@ -300,7 +301,7 @@ class Module:
         for mod, name, is_param, arr in updates:
             if is_param:
                 p = mod._parameters[name]
-                p.data[...] = arr.astype(p.data.dtype, copy=False)
+                p._data[...] = arr.astype(p._data.dtype, copy=False)
             else:
                 current = mod._buffers[name]
                 mod._buffers[name] = (

@@ -27,8 +27,8 @@ class Parameter(Tensor):
 
     def __init__(self, data: Any, requires_grad: bool = True, regularize: bool = True) -> None:
         super().__init__(data)
-        if not getattr(self.data.flags, "writeable", True):  # CuPy arrays have no such flag
-            self.data = self.data.copy()
+        if not getattr(self._data.flags, "writeable", True):  # CuPy arrays have no such flag
+            self._data = self._data.copy()
         self.regularize = regularize
         if requires_grad:
             self.requires_grad_(True)

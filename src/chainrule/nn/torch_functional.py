@@ -30,7 +30,7 @@ def one_hot(tensor: Any, num_classes: int = -1) -> Tensor:
     [[0, 1], [1, 0]]
     """
     if num_classes == -1:
-        num_classes = int(tensor.data.max()) + 1 if tensor.data.size else 0
+        num_classes = int(tensor._data.max()) + 1 if tensor._data.size else 0
     return ops.one_hot(tensor, num_classes, dtype=dtypes.int64)
 
 
@@ -85,7 +85,7 @@ def embedding(input: Any, weight: Any, padding_idx: int | None = None) -> Tensor
     >>> F.embedding(cr.tensor([[1, 0]]), cr.tensor([[0.0, 0.5], [1.0, 1.5]])).tolist()
     [[[1.0, 1.5], [0.0, 0.5]]]
     """
-    idx = input.data if isinstance(input, Tensor) else ops.unwrap_index(input)
+    idx = input._data if isinstance(input, Tensor) else ops.unwrap_index(input)
     if idx.dtype.kind not in "iu":
         raise TypeError(f"embedding: indices must be integers, got dtype {idx.dtype}")
     n = weight.shape[0]

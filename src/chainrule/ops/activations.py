@@ -7,7 +7,7 @@ so a product of many of them shrinks, while relu' is exactly 1 wherever the unit
 >>> x = cr.tensor([-1.0, 0.0, 2.0], requires_grad=True)
 >>> cr.relu(x).sum().backward()
 >>> x.grad   # the gradient at 0 is 0, as in PyTorch
-tensor([0., 0., 1.], dtype=float32)
+tensor([0., 0., 1.])
 """
 
 from __future__ import annotations

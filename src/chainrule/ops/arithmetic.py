@@ -7,7 +7,7 @@ arguments, and returns ∂L/∂(that argument) = ∂out/∂arg · g. Broadcastin
 >>> a = cr.tensor([[1.0, 2.0]], requires_grad=True)
 >>> (a * cr.tensor([[3.0], [4.0]])).sum().backward()   # broadcast (1,2)*(2,1) -> (2,2)
 >>> a.grad
-tensor([[7., 7.]], dtype=float32)
+tensor([[7., 7.]])
 """
 
 from __future__ import annotations

@@ -42,7 +42,7 @@ ge = nograd.greater_equal
 
 
 def _raw(x: Any) -> Any:
-    return x.data if isinstance(x, Tensor) else xp.asarray(x)
+    return x._data if isinstance(x, Tensor) else xp.asarray(x)
 
 
 def equal(input: Any, other: Any) -> bool:
@@ -94,7 +94,7 @@ def allclose(
     >>> cr.allclose(cr.tensor([1.0]), cr.tensor([1.0 + 1e-7]))
     True
     """
-    return bool(xp.all(isclose(input, other, rtol, atol, equal_nan).data))
+    return bool(xp.all(isclose(input, other, rtol, atol, equal_nan)._data))
 
 
 @nondifferentiable("any")

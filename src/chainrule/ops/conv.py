@@ -16,10 +16,10 @@ the column mean.
 >>> w = cr.ones((1, 1, 2, 2))
 >>> conv2d(x, w, stride=2)
 tensor([[[[10., 18.],
-          [42., 50.]]]], dtype=float32)
+          [42., 50.]]]])
 >>> max_pool2d(x, 2)
 tensor([[[[ 5.,  7.],
-          [13., 15.]]]], dtype=float32)
+          [13., 15.]]]])
 """
 
 from __future__ import annotations
@@ -233,7 +233,7 @@ def conv1d(
 
     >>> import chainrule as cr
     >>> conv1d(cr.tensor([[[1.0, 2.0, 3.0, 4.0]]]), cr.tensor([[[1.0, -1.0]]]))
-    tensor([[[-1., -1., -1.]]], dtype=float32)
+    tensor([[[-1., -1., -1.]]])
     """
     x, unbatched = _as_batch(input, 1, "conv1d")
     if weight.ndim != 3:
@@ -295,7 +295,7 @@ def fold(
     tensor([[1., 2., 2., 1.],
             [2., 4., 4., 2.],
             [2., 4., 4., 2.],
-            [1., 2., 2., 1.]], dtype=float32)
+            [1., 2., 2., 1.]])
     """
     if input.ndim != 3:
         raise ValueError(f"fold expects (N, C·kh·kw, L) input, got shape {input.shape}")
@@ -377,7 +377,7 @@ def max_pool2d(
     >>> max_pool2d(x, 2).sum().backward()
     >>> x.grad  # the tie goes to the first 3
     tensor([[[[0., 1.],
-              [0., 0.]]]], dtype=float32)
+              [0., 0.]]]])
     """
     x, k, s, p, out_shape = _windows(
         input, kernel_size, stride, padding, dilation, ceil_mode, "max_pool2d"
@@ -387,7 +387,7 @@ def max_pool2d(
     out = reshape(take_rows(cols, rows), out_shape)
     if not return_indices:
         return out
-    return out, _flat_indices(rows.data, input.shape[-1], k, s, p, dilation, out_shape)
+    return out, _flat_indices(rows._data, input.shape[-1], k, s, p, dilation, out_shape)
 
 
 def _flat_indices(rows: Any, width: int, k: tuple, s: tuple, p: tuple, d: Any, out_shape: tuple):
@@ -420,7 +420,7 @@ def avg_pool2d(
     >>> import chainrule as cr
     >>> avg_pool2d(cr.arange(16.0).reshape(1, 1, 4, 4), 2)
     tensor([[[[ 2.5,  4.5],
-              [10.5, 12.5]]]], dtype=float32)
+              [10.5, 12.5]]]])
     """
     x, k, s, p, out_shape = _windows(
         input, kernel_size, stride, padding, 1, ceil_mode, "avg_pool2d"
@@ -451,7 +451,7 @@ def adaptive_avg_pool2d(input: Tensor, output_size: Any) -> Tensor:
 
     >>> import chainrule as cr
     >>> adaptive_avg_pool2d(cr.arange(16.0).reshape(1, 1, 4, 4), 1)
-    tensor([[[[7.5]]]], dtype=float32)
+    tensor([[[[7.5]]]])
     """
     x, unbatched = _as_batch(input, 2, "adaptive_avg_pool2d")
     size = (output_size, output_size) if isinstance(output_size, int) else tuple(output_size)

@@ -11,7 +11,7 @@ The primitives in :mod:`chainrule.ops.reductions` keep NumPy's signature: the VJ
 >>> import chainrule as cr
 >>> x = cr.tensor([[1.0, 5.0], [4.0, 2.0]])
 >>> cr.max(x, dim=1)
-max(values=tensor([5., 4.], dtype=float32), indices=tensor([1, 0], dtype=int64))
+max(values=tensor([5., 4.]), indices=tensor([1, 0]))
 >>> x.var(dim=0).tolist(), x.var(dim=0, correction=0).tolist()
 ([4.5, 4.5], [2.25, 2.25])
 """

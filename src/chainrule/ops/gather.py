@@ -81,7 +81,7 @@ def gather(input: Any, dim: int, index: Any) -> Tensor:
     >>> cr.gather(cr.tensor([[1.0, 2.0], [3.0, 4.0]]), 1, cr.tensor([[0], [1]])).tolist()
     [[1.0], [4.0]]
     """
-    idx = index.data if isinstance(index, Tensor) else xp.asarray(index)
+    idx = index._data if isinstance(index, Tensor) else xp.asarray(index)
     d = _check("gather", input, dim, idx)
     return _gather(input, d, idx)
 
@@ -93,7 +93,7 @@ def scatter_add(input: Any, dim: int, index: Any, src: Any) -> Tensor:
     >>> cr.scatter_add(cr.zeros(3), 0, cr.tensor([0, 0, 2]), cr.ones(3)).tolist()
     [2.0, 0.0, 1.0]
     """
-    idx = index.data if isinstance(index, Tensor) else xp.asarray(index)
+    idx = index._data if isinstance(index, Tensor) else xp.asarray(index)
     d = _check("scatter_add", input, dim, idx)
     src = src[tuple(slice(0, n) for n in idx.shape)]
     return input + put_add(src, d, idx, tuple(input.shape))
@@ -131,7 +131,7 @@ def scatter(input: Any, dim: int, index: Any, src: Any = None, *, value: Any = N
     """
     if (src is None) == (value is None):
         raise TypeError("scatter needs exactly one of src and value")
-    idx = index.data if isinstance(index, Tensor) else xp.asarray(index)
+    idx = index._data if isinstance(index, Tensor) else xp.asarray(index)
     d = _check("scatter", input, dim, idx)
     if src is None or (not isinstance(src, Tensor) and xp.ndim(src) == 0):
         src = xp.full(idx.shape, value if src is None else src, dtype=input.dtype)
@@ -147,7 +147,7 @@ def index_select(input: Any, dim: int, index: Any) -> Tensor:
     >>> cr.index_select(cr.arange(6).reshape(2, 3), 1, cr.tensor([2, 0])).tolist()
     [[2, 0], [5, 3]]
     """
-    idx = index.data if isinstance(index, Tensor) else xp.asarray(index)
+    idx = index._data if isinstance(index, Tensor) else xp.asarray(index)
     if idx.ndim != 1:
         raise ValueError(f"index_select: index must be 1-D, got shape {idx.shape}")
     return getitem(input, (slice(None),) * (dim % input.ndim) + (idx,))
@@ -161,7 +161,7 @@ def masked_fill(input: Any, mask: Any, value: Any) -> Tensor:
     >>> cr.masked_fill(x, x > 1.5, 0.0).tolist()
     [1.0, 0.0, 0.0]
     """
-    m = mask.data if isinstance(mask, Tensor) else xp.asarray(mask)
+    m = mask._data if isinstance(mask, Tensor) else xp.asarray(mask)
     if m.dtype != bool:
         raise TypeError(f"masked_fill: mask must be boolean, got dtype {m.dtype}")
     if isinstance(value, Tensor):
@@ -179,7 +179,7 @@ def index_add(input: Any, dim: int, index: Any, source: Any, *, alpha: float = 1
     >>> cr.index_add(cr.zeros((3, 2)), 0, cr.tensor([0, 0]), cr.ones((2, 2))).tolist()
     [[2.0, 2.0], [0.0, 0.0], [0.0, 0.0]]
     """
-    idx = index.data if isinstance(index, Tensor) else xp.asarray(index)
+    idx = index._data if isinstance(index, Tensor) else xp.asarray(index)
     if idx.ndim != 1 or idx.dtype.kind not in "iu":
         raise ValueError(
             f"index_add: index must be 1-D integers, got shape {idx.shape}, {idx.dtype}"

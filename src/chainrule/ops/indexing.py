@@ -7,7 +7,7 @@ position picked twice receives both gradients (a scatter-*add*, not an assignmen
 >>> x = cr.tensor([1.0, 2.0, 3.0], requires_grad=True)
 >>> x[[0, 0, 2]].sum().backward()
 >>> x.grad
-tensor([2., 0., 1.], dtype=float32)
+tensor([2., 0., 1.])
 """
 
 from __future__ import annotations
@@ -22,9 +22,9 @@ from chainrule.tensor import Tensor
 def unwrap_index(index: Any) -> Any:
     """Replace Tensors inside an index by their arrays."""
     if isinstance(index, Tensor):
-        return index.data
+        return index._data
     if isinstance(index, tuple):
-        return tuple(i.data if isinstance(i, Tensor) else i for i in index)
+        return tuple(i._data if isinstance(i, Tensor) else i for i in index)
     if isinstance(index, list):
         return xp.asarray(index)
     return index

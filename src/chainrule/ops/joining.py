@@ -5,7 +5,7 @@
 >>> c = cr.concatenate([a, b])
 >>> (c * cr.arange(5.0)).sum().backward()
 >>> a.grad, b.grad
-(tensor([0., 1.], dtype=float32), tensor([2., 3., 4.], dtype=float32))
+(tensor([0., 1.]), tensor([2., 3., 4.]))
 """
 
 from __future__ import annotations

@@ -80,7 +80,7 @@ def clamp(input: Any, min: Any = None, max: Any = None) -> Tensor:
     [0.0, 0.5, 1.0]
     """
     if isinstance(min, Tensor):
-        min = min.data
+        min = min._data
     if isinstance(max, Tensor):
-        max = max.data
+        max = max._data
     return selection.clip(input, min, max)

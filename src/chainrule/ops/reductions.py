@@ -11,7 +11,7 @@ Ties in ``max``/``min`` split the gradient evenly among the tied elements, so th
 >>> x.max().backward()
 >>> x.grad
 tensor([[0. , 0.5],
-        [0.5, 0. ]], dtype=float32)
+        [0.5, 0. ]])
 """
 
 from __future__ import annotations

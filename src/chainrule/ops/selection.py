@@ -7,7 +7,7 @@ the same convention as ``max``/``min`` reductions.
 >>> a = cr.tensor([1.0, 2.0], requires_grad=True)
 >>> cr.maximum(a, cr.tensor([1.0, 0.0])).sum().backward()
 >>> a.grad
-tensor([0.5, 1. ], dtype=float32)
+tensor([0.5, 1. ])
 """
 
 from __future__ import annotations

@@ -5,7 +5,7 @@ flows back to the positions they came from.
 
 >>> import chainrule as cr
 >>> cr.topk(cr.tensor([1.0, 4.0, 2.0, 3.0]), 2)
-topk(values=tensor([4., 3.], dtype=float32), indices=tensor([1, 3], dtype=int64))
+topk(values=tensor([4., 3.]), indices=tensor([1, 3]))
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """Optimisers, learning-rate schedulers and gradient clipping.
 
-All optimisers update ``p.data`` in place from ``p.grad``, skip parameters whose gradient is
+All optimisers update ``p._data`` in place from ``p.grad``, skip parameters whose gradient is
 None, never write into gradient arrays, and apply weight decay to every parameter they are
 given, as PyTorch does (to leave biases and normalisation parameters out, pass the groups that
 :func:`chainrule.nn.utils.param_groups` builds). Their update equations are PyTorch's.

@@ -7,7 +7,7 @@
 >>> (w * w).sum().backward()
 >>> opt.step()                   # the first step is lr · g / |g| = lr per coordinate
 >>> w
-tensor([0.9, 1.9], dtype=float32, requires_grad=True)
+tensor([0.9, 1.9], requires_grad=True)
 """
 
 from __future__ import annotations
@@ -82,7 +82,7 @@ class Adagrad(Optimizer):
         super().__init__(params, defaults)
 
     def _init_state(self, p: Tensor, group: dict[str, Any]) -> dict[str, Any]:
-        return {"step": 0, "sum": xp.full_like(p.data, group["initial_accumulator_value"])}
+        return {"step": 0, "sum": xp.full_like(p._data, group["initial_accumulator_value"])}
 
     def _update(self, p: Tensor, grad: Any, state: dict[str, Any], group: dict[str, Any]) -> None:
         g = self._l2_grad(p, grad, group)
@@ -95,4 +95,4 @@ class Adagrad(Optimizer):
         tmp += group["eps"]
         xp.divide(g, tmp, out=tmp)
         tmp *= clr
-        p.data -= tmp
+        p._data -= tmp

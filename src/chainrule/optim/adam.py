@@ -7,7 +7,7 @@
 >>> (w * w).sum().backward()
 >>> opt.step()   # the first step moves each weight by about lr, against its gradient's sign
 >>> w
-tensor([ 0.9, -0.9], dtype=float32, requires_grad=True)
+tensor([ 0.9, -0.9], requires_grad=True)
 """
 
 from __future__ import annotations
@@ -97,11 +97,11 @@ class Adam(Optimizer):
     def _init_state(self, p: Tensor, group: dict[str, Any]) -> dict[str, Any]:
         state: dict[str, Any] = {
             "step": 0,
-            "exp_avg": xp.zeros_like(p.data),
-            "exp_avg_sq": xp.zeros_like(p.data),
+            "exp_avg": xp.zeros_like(p._data),
+            "exp_avg_sq": xp.zeros_like(p._data),
         }
         if group["amsgrad"]:
-            state["max_exp_avg_sq"] = xp.zeros_like(p.data)
+            state["max_exp_avg_sq"] = xp.zeros_like(p._data)
         return state
 
     def _update(self, p: Tensor, grad: Any, state: dict[str, Any], group: dict[str, Any]) -> None:
@@ -110,7 +110,7 @@ class Adam(Optimizer):
         if self._decoupled:
             g = grad
             if self._decays(p, group):
-                p.data *= 1.0 - lr * group["weight_decay"]
+                p._data *= 1.0 - lr * group["weight_decay"]
         else:
             g = self._l2_grad(p, grad, group)
         state["step"] += 1
@@ -135,4 +135,4 @@ class Adam(Optimizer):
         tmp += group["eps"]
         xp.divide(m, tmp, out=tmp)
         tmp *= lr / (1.0 - beta1**t)
-        p.data -= tmp
+        p._data -= tmp

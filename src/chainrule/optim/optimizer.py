@@ -1,8 +1,8 @@
 """``Optimizer``: parameter groups, per-parameter state, ``step``, and state dicts.
 
-Every optimiser updates the raw arrays ``p.data`` **in place**, using state buffers allocated
+Every optimiser updates the raw arrays ``p._data`` **in place**, using state buffers allocated
 once, in the parameter's dtype (float32 state for float32 parameters). Gradient arrays are
-read only to an optimiser: ``p.grad.data`` may be a view shared with another parameter, or a
+read only to an optimiser: ``p.grad._data`` may be a view shared with another parameter, or a
 read-only broadcast view, so nothing here ever writes into it.
 
 Weight decay and regularisation
@@ -18,7 +18,7 @@ normalisation parameters undecayed, give them a group with ``weight_decay=0``:
 >>> (w * w).sum().backward()   # ∂/∂w = 2w
 >>> opt.step()
 >>> w
-tensor([0.8, 1.6], dtype=float32, requires_grad=True)
+tensor([0.8, 1.6], requires_grad=True)
 >>> opt.zero_grad()
 >>> w.grad is None
 True
@@ -108,7 +108,7 @@ class Optimizer:
     Notes
     -----
     Subclasses implement ``_init_state(p, group) -> dict`` (fresh state) and
-    ``_update(p, grad, state, group)`` (one in-place update of ``p.data``), and may
+    ``_update(p, grad, state, group)`` (one in-place update of ``p._data``), and may
     override ``_validate(group)`` to check a group's options (options that need only be >= 0
     go in the class attribute ``_nonnegative``) and ``_update_all()`` for a faster loop over the
     parameters; ``step`` itself stays the base class's. Parameters whose ``.grad`` is None are
@@ -258,7 +258,7 @@ class Optimizer:
                 if set_to_none:
                     p.grad = None
                 elif p.grad is not None:
-                    p.grad = Tensor(xp.zeros_like(p.grad.data))
+                    p.grad = Tensor(xp.zeros_like(p.grad._data))
 
     def step(self, closure: Callable[[], Any] | None = None) -> Any:
         """Update every parameter that has a gradient, in place.
@@ -304,7 +304,7 @@ class Optimizer:
                 grad = p.grad
                 if grad is None:
                     continue
-                g = grad.data
+                g = grad._data
                 if g.shape != p.shape:
                     raise ValueError(
                         f"a gradient of shape {g.shape} was set on a parameter of shape {p.shape}"
@@ -319,7 +319,7 @@ class Optimizer:
         raise NotImplementedError
 
     def _update(self, p: Tensor, grad: Any, state: dict[str, Any], group: dict[str, Any]) -> None:
-        """Update ``p.data`` in place from the (read-only) gradient array ``grad``."""
+        """Update ``p._data`` in place from the (read-only) gradient array ``grad``."""
         raise NotImplementedError
 
     @staticmethod
@@ -331,7 +331,7 @@ class Optimizer:
         """``grad + weight_decay * p`` as a new array (the gradient of the L2 penalty), or
         ``grad`` itself where no decay applies. Never writes into ``grad``."""
         if self._decays(p, group):
-            return grad + group["weight_decay"] * p.data
+            return grad + group["weight_decay"] * p._data
         return grad
 
     # ------------------------------------------------------------------ state dicts

@@ -96,11 +96,11 @@ class RMSprop(Optimizer):
             raise ValueError(f"invalid alpha: {group['alpha']} (must be in [0, 1])")
 
     def _init_state(self, p: Tensor, group: dict[str, Any]) -> dict[str, Any]:
-        state: dict[str, Any] = {"step": 0, "square_avg": xp.zeros_like(p.data)}
+        state: dict[str, Any] = {"step": 0, "square_avg": xp.zeros_like(p._data)}
         if group["momentum"] > 0:
-            state["momentum_buffer"] = xp.zeros_like(p.data)
+            state["momentum_buffer"] = xp.zeros_like(p._data)
         if group["centered"]:
-            state["grad_avg"] = xp.zeros_like(p.data)
+            state["grad_avg"] = xp.zeros_like(p._data)
         return state
 
     def _update(self, p: Tensor, grad: Any, state: dict[str, Any], group: dict[str, Any]) -> None:
@@ -130,4 +130,4 @@ class RMSprop(Optimizer):
             buf *= group["momentum"]
             buf += avg
             avg = buf
-        xp.subtract(p.data, group["lr"] * avg, out=p.data)
+        xp.subtract(p._data, group["lr"] * avg, out=p._data)

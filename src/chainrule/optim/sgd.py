@@ -106,7 +106,7 @@ class SGD(Optimizer):
                 grad = p.grad
                 if grad is None:
                     continue
-                g = grad.data
+                g = grad._data
                 buf = scratch.get(p)
                 # a buffer is only made for a gradient of its parameter's shape, so this one
                 # test covers both (dtypes of one kind are one object: `is not` is quick, and a
@@ -114,13 +114,13 @@ class SGD(Optimizer):
                 if buf is None or buf.shape != g.shape or buf.dtype is not g.dtype:
                     buf = self._buffer(p, g)
                 multiply(g, lr, out=buf)  # lr·g as in _update, into the reused array
-                data = p.data
+                data = p._data
                 subtract(data, buf, out=data)
         return None
 
     def _buffer(self, p: Tensor, g: Any) -> Any:
         """A new array kept between steps for lr·g, after checking the gradient's shape."""
-        if g.shape != p.data.shape:
+        if g.shape != p._data.shape:
             raise ValueError(
                 f"a gradient of shape {g.shape} was set on a parameter of shape {p.shape}"
             )
@@ -145,13 +145,13 @@ class SGD(Optimizer):
                 buf += g if dampening == 0 else (1.0 - dampening) * g
             g = g + momentum * buf if group["nesterov"] else buf
         lr = group["lr"]
-        if type(lr) is float and type(g) is ndarray and g.shape == p.data.shape:
+        if type(lr) is float and type(g) is ndarray and g.shape == p._data.shape:
             # lr·g into a scratch array kept between steps, not a new temporary each time:
             # the same arithmetic without allocating (and page-faulting) a parameter-sized array
             scratch = self._scratch.get(p)
             if scratch is None or scratch.dtype != g.dtype or scratch.shape != g.shape:
                 scratch = self._buffer(p, g)
             xp.multiply(g, lr, out=scratch)
-            xp.subtract(p.data, scratch, out=p.data)
+            xp.subtract(p._data, scratch, out=p._data)
         else:
-            xp.subtract(p.data, lr * g, out=p.data)
+            xp.subtract(p._data, lr * g, out=p._data)

@@ -299,8 +299,8 @@ class Trainer:
             for i, m in enumerate(self.model):
                 v = m(v)
                 if i % 2 == 1 and i < last_hidden:
-                    outs.append(v.data)
-        outs.append(self._score(v.data))
+                    outs.append(v._data)
+        outs.append(self._score(v._data))
         return outs
 
     @property
@@ -323,11 +323,11 @@ class Trainer:
         with cr.no_grad():
             out = self.model(cr.tensor(F))
             # a diverging network's outputs may overflow: the losses refuse NaN, show none
-            loss = self.loss(out, t).item() if np.isfinite(out.data).all() else math.nan
+            loss = self.loss(out, t).item() if np.isfinite(out._data).all() else math.nan
         if not self.classes:
             return loss, None
         c = self.classes
-        pred = self.head.labels(out.data)
+        pred = self.head.labels(out._data)
         true = (t > 0).astype(np.int64) if self.kind == "mse_pm1" else t.astype(np.int64)
         return loss, np.bincount(true * c + pred, minlength=c * c).reshape(c, c)
 
@@ -354,8 +354,8 @@ class Trainer:
             arrays["output"] = _u8(confidence * 2 - 1).reshape(side)
         else:
             arrays["output"] = _u8(output[:, 0]).reshape(side)
-        arrays["weights"] = np.concatenate([m.weight.data.ravel() for m in self.linears])
-        arrays["biases"] = np.concatenate([m.bias.data.ravel() for m in self.linears])
+        arrays["weights"] = np.concatenate([m.weight._data.ravel() for m in self.linears])
+        arrays["biases"] = np.concatenate([m.bias._data.ravel() for m in self.linears])
         if self.steps != self._grad_steps:  # the mean norms since the last frame
             self._grad_last, self._grad_steps = self.grad_flow.drain(), self.steps
         header = {

@@ -553,7 +553,7 @@ class GradientFlow(Callback):
         for i, (name, p) in enumerate(self._params):
             g = p.grad
             if g is not None:
-                norm = float(xp.sqrt(xp.vdot(g.data, g.data)))
+                norm = float(xp.sqrt(xp.vdot(g._data, g._data)))
                 self._sums[name] += norm
                 self._counts[name] += 1
                 window[0][i] += norm

@@ -38,7 +38,7 @@ def _first_layer_frozen_out(model: Any) -> bool:
     for module in model.modules():
         grads = [p.grad for p in module.parameters(recurse=False) if p.grad is not None]
         if grads:
-            return not any(bool(xp.any(g.data != 0)) for g in grads)
+            return not any(bool(xp.any(g._data != 0)) for g in grads)
     return False
 
 
@@ -51,7 +51,7 @@ def _dead_layers(model: Any, inputs: Any) -> list[str]:
             x = layer(x)
             if next(iter(layer.parameters()), None) is not None:
                 continue  # only activations can kill units; an affine layer's output can be 0 by chance
-            out = x.data.reshape(x.shape[0], -1) if x.ndim > 1 else x.data.reshape(1, -1)
+            out = x._data.reshape(x.shape[0], -1) if x.ndim > 1 else x._data.reshape(1, -1)
             width = out.shape[1]
             dead = int(xp.sum(xp.all(out == 0, axis=0)))
             if width and dead == width:
@@ -93,7 +93,7 @@ def dead_units(model: Any, inputs: Any = None) -> str | None:
     if not _first_layer_frozen_out(model):
         return None
     layers: list[str] = []
-    if inputs is not None and hasattr(model, "__iter__") and hasattr(inputs, "data"):
+    if inputs is not None and hasattr(model, "__iter__") and hasattr(inputs, "_data"):
         layers = _dead_layers(model, inputs)
     where = (
         " " + "; ".join(layers) + "."

@@ -76,7 +76,7 @@ def _is_batches(obj: Any) -> bool:
 
 def _array(a: Any, name: str) -> Any:
     try:
-        return a.data if isinstance(a, Tensor) else as_tensor(a).data
+        return a._data if isinstance(a, Tensor) else as_tensor(a)._data
     except (TypeError, ValueError) as exc:
         raise TypeError(f"fit: {name} must be an array, a Tensor or a list, got {exc}") from None
 
@@ -120,7 +120,7 @@ def _unpack(batch: Any) -> tuple[Tensor, Tensor]:
 
 def _cast_inputs(xb: Tensor, dtype: Any) -> Tensor:
     if xb.dtype != dtype and xb.dtype.kind in "biuf":
-        return Tensor(xb.data.astype(dtype))
+        return Tensor(xb._data.astype(dtype))
     return xb
 
 
@@ -136,7 +136,7 @@ class _FixedBatches:
     MAX_BATCHES = 64  # views to keep (a few hundred bytes each)
 
     def __init__(self, loader: DataLoader) -> None:
-        self.batches = [tuple(t.data for t in batch) for batch in loader]
+        self.batches = [tuple(t._data for t in batch) for batch in loader]
 
     def __iter__(self) -> Iterator[tuple[Tensor, ...]]:
         return iter([tuple(map(Tensor, views)) for views in self.batches])
@@ -190,7 +190,7 @@ def _run_eval(
                 n = xb.shape[0]
                 total += float(loss_fn(out, yb).item()) * n
                 count += n
-                coll.add(out.data, yb.data)
+                coll.add(out._data, yb._data)
     finally:
         model.train(was_training)
     if count == 0:

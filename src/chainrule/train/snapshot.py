@@ -49,7 +49,7 @@ class WeightSnapshot:
     def __init__(self, model: Any) -> None:
         groups: dict[Any, list[Any]] = {}
         for p in model.parameters():
-            groups.setdefault(p.data.dtype, []).append(p)
+            groups.setdefault(p._data.dtype, []).append(p)
         self.groups = [(tuple(ps), dt) for dt, ps in groups.items()]
         self.slots = [
             (mod, name) for _, mod in model.named_modules() for name in list(mod._buffers)
@@ -58,7 +58,7 @@ class WeightSnapshot:
         self.spare = self._alloc()
         try:  # whether the backend copies many arrays into one flat array in one call
             for (ps, _), flat in zip(self.groups, self.spare[0]):
-                xp.concatenate([p.data for p in ps], axis=None, out=flat)
+                xp.concatenate([p._data for p in ps], axis=None, out=flat)
             fused = True
         except (TypeError, ValueError):  # pragma: no cover - a backend without axis=None
             fused = False
@@ -68,7 +68,7 @@ class WeightSnapshot:
         self.fresh = False  # ``current`` already holds the weights as they are now
 
     def _alloc(self) -> tuple[list[Any], list[Any]]:
-        flats = [xp.empty(sum(int(p.data.size) for p in ps), dtype=dt) for ps, dt in self.groups]
+        flats = [xp.empty(sum(int(p._data.size) for p in ps), dtype=dt) for ps, dt in self.groups]
         return flats, [None] * len(self.slots)
 
     def _copy_into(self, into: tuple[list[Any], list[Any]], test: bool = True) -> bool:
@@ -77,12 +77,12 @@ class WeightSnapshot:
         finite = True
         for (ps, _), flat in zip(self.groups, flats):
             try:
-                xp.concatenate([p.data for p in ps], axis=None, out=flat)
+                xp.concatenate([p._data for p in ps], axis=None, out=flat)
             except (TypeError, ValueError):  # pragma: no cover - a backend without axis=None
                 start = 0
                 for p in ps:
-                    n = int(p.data.size)
-                    flat[start : start + n] = p.data.reshape(-1)
+                    n = int(p._data.size)
+                    flat[start : start + n] = p._data.reshape(-1)
                     start += n
             if test and finite and not finite_array(flat):
                 finite = False
@@ -115,7 +115,7 @@ class WeightSnapshot:
         """Whether every parameter is finite; ``keep``: the copy becomes the next snapshot."""
         if self.simple:  # the usual case, spelled out: one floating dtype, no buffers
             flat = self.spare[0][0]
-            xp.concatenate([p.data for p in self.groups[0][0]], axis=None, out=flat)
+            xp.concatenate([p._data for p in self.groups[0][0]], axis=None, out=flat)
             finite = math.isfinite(xp.add.reduce(flat)) or bool(xp.isfinite(flat).all())
         else:
             finite = self._copy_into(self.spare)
@@ -130,8 +130,8 @@ class WeightSnapshot:
         for (ps, _), flat in zip(self.groups, flats):
             start = 0
             for p in ps:
-                n = int(p.data.size)
-                p.data[...] = flat[start : start + n].reshape(p.data.shape)
+                n = int(p._data.size)
+                p._data[...] = flat[start : start + n].reshape(p._data.shape)
                 start += n
         for (mod, name), s in zip(self.slots, saved):
             if s is not None:

@@ -102,7 +102,7 @@ def align_targets(out: Any, yb: Tensor) -> Tensor:
 
 
 def _as_column(yb: Tensor, dtype: Any) -> Tensor:
-    data = yb.data.reshape(-1, 1)
+    data = yb._data.reshape(-1, 1)
     if data.dtype.kind != "f":
         data = data.astype(dtype)
     return Tensor(data)
@@ -361,7 +361,7 @@ class Loop:
             if self.check_dead and not self.steps:
                 self._check_dead(xb)
             self.optimizer.step()
-            self._out = out.data
+            self._out = out._data
         self.steps += 1
         return self._record(value, xb.shape[0], out, yb)
 
@@ -401,7 +401,7 @@ class Loop:
         try:
             return out, yb, self.loss_fn(out, yb)
         except ValueError:  # losses refuse NaN inputs: report it as divergence
-            if self.guard is None or bool(xp.isfinite(out.data).all()):
+            if self.guard is None or bool(xp.isfinite(out._data).all()):
                 raise
             return out, yb, None
 
@@ -469,7 +469,7 @@ class Loop:
             if self.step(xb, yb) is None:
                 break
             if collect is not None and self.out is not None:
-                collect(self.out.data, self.targets.data)
+                collect(self.out._data, self.targets._data)
             if self.interrupts is not None and self.interrupts.requested:
                 raise KeyboardInterrupt
             if state.stop:

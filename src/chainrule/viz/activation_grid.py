@@ -30,8 +30,8 @@ def _curves(name: str, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         raise ValueError(f"{name!r} is not elementwise: it has a Jacobian, not a derivative curve")
     fn = activation_fn(name)
     xt = Tensor(xp.asarray(x, dtype=dtypes.float64))
-    values = to_numpy(fn(xt).data)
-    slope = to_numpy(grad(lambda t: fn(t).sum())(xt).data)
+    values = to_numpy(fn(xt)._data)
+    slope = to_numpy(grad(lambda t: fn(t).sum())(xt)._data)
     return values, slope
 
 

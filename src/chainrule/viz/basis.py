@@ -91,8 +91,8 @@ def basis_functions(
     ax_parts.grid(True, alpha=0.3)
 
     if X is not None and y is not None:
-        xd = to_numpy(X.data if isinstance(X, Tensor) else X).reshape(-1)
-        yd = to_numpy(y.data if isinstance(y, Tensor) else y).reshape(-1)
+        xd = to_numpy(X._data if isinstance(X, Tensor) else X).reshape(-1)
+        yd = to_numpy(y._data if isinstance(y, Tensor) else y).reshape(-1)
         ax_sum.scatter(xd, yd, s=10, color="0.5", alpha=0.7, label="data", zorder=2)
     ax_sum.plot(
         xs, total, color="k", linewidth=2.5, label="$f(x) = \\sum_j w_j\\,\\phi_j(x) + b$", zorder=3

@@ -21,7 +21,7 @@ _BINARY_CMAP = "RdBu_r"  # class 0 blue, class 1 red; white where P = 1/2
 
 
 def _host(a: Any) -> np.ndarray:
-    return to_numpy(a.data if isinstance(a, Tensor) else a)
+    return to_numpy(a._data if isinstance(a, Tensor) else a)
 
 
 def _model_probabilities(model: Module, grid: np.ndarray) -> np.ndarray:

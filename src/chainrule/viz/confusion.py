@@ -74,7 +74,7 @@ def confusion_matrix(
     >>> fig.axes[0].get_xlabel(), fig.axes[0].get_ylabel()
     ('predicted label', 'true label')
     """
-    m = to_numpy(cm.data if isinstance(cm, Tensor) else cm)
+    m = to_numpy(cm._data if isinstance(cm, Tensor) else cm)
     if m.ndim != 2 or m.shape[0] != m.shape[1] or m.shape[0] == 0:
         raise ValueError(f"cm must be a square (k, k) matrix, got shape {m.shape}")
     if normalize not in _NORMALIZE:

@@ -85,7 +85,7 @@ def filters(
     6
     """
     conv = _first_conv(model)
-    w = to_numpy(conv.weight.data)  # (out, in/groups, kh, kw)
+    w = to_numpy(conv.weight._data)  # (out, in/groups, kh, kw)
     w = w.mean(axis=1) if channel is None else w[:, channel]
     titles = [f"filter {k}" for k in range(len(w))]
     fig = _show_grid(w, titles, "RdBu_r", True, f"Learned filters of {conv!r}")
@@ -146,8 +146,8 @@ def feature_maps(
         model.train(was_training)
     if h.ndim != 4:
         raise ValueError(f"layer {layer} ({layers[layer]!r}) does not output feature maps")
-    maps = to_numpy(h.data)[0]
-    images = [to_numpy(t.data)[0].mean(axis=0), *maps]  # the input may be larger than its maps
+    maps = to_numpy(h._data)[0]
+    images = [to_numpy(t._data)[0].mean(axis=0), *maps]  # the input may be larger than its maps
     titles = ["input"] + [f"map {k}" for k in range(len(maps))]
     fig = _show_grid(images, titles, "viridis", False, f"Feature maps after layer {layer}")
     return finish(fig, path)

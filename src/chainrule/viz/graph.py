@@ -190,9 +190,9 @@ def _walk(root: Tensor) -> tuple[list[Tensor], list[Any]]:
 def _gradients(root: Tensor, tensors: list[Tensor]) -> dict[int, Any]:
     """∂(sum of root)/∂t for every tensor t that requires grad, computed without touching .grad."""
     wanted = [t for t in tensors if t.requires_grad and t is not root]
-    seed = xp.ones_like(root.data)
+    seed = xp.ones_like(root._data)
     grads = run_backward(root, seed, retain_graph=True, inputs=tuple(wanted)) if wanted else []
-    out = {id(t): (g if g is not None else xp.zeros_like(t.data)) for t, g in zip(wanted, grads)}
+    out = {id(t): (g if g is not None else xp.zeros_like(t._data)) for t, g in zip(wanted, grads)}
     out[id(root)] = seed
     return out
 
@@ -299,7 +299,7 @@ def draw_graph(
             else "input"
         )
         lines = [name, f"{tuple(t.shape)} {t.dtype}"]
-        lines += _array_lines("data", t.data, max_values)
+        lines += _array_lines("data", t._data, max_values)
         if id(t) in gradients:
             lines += _array_lines("grad", gradients[id(t)], max_values)
         nodes.append(GraphNode(f"t{k}", "tensor", lines, role))

@@ -3,16 +3,16 @@
 "In place" here means that ``p.grad`` ends up holding the clipped values: each clipped
 gradient's ``.data`` is *replaced* by a new array. The old gradient array is never written
 into, because it may be a read-only broadcast view or shared with another parameter's
-gradient; an array taken from ``p.grad.data`` before clipping keeps its values.
+gradient; an array taken from ``p.grad._data`` before clipping keeps its values.
 
 >>> import chainrule as cr
 >>> from chainrule.nn.utils import clip_grad_norm_
 >>> w = cr.zeros(2, requires_grad=True)
 >>> w.grad = cr.tensor([3.0, 4.0])
 >>> clip_grad_norm_([w], max_norm=1.0)   # returns the norm before clipping, a tensor
-tensor(5., dtype=float32)
+tensor(5.)
 >>> w.grad
-tensor([0.6, 0.8], dtype=float32)
+tensor([0.6, 0.8])
 """
 
 from __future__ import annotations
@@ -90,7 +90,7 @@ def clip_grad_norm_(
     params = _with_grads(parameters)
     if not params:
         return Tensor(xp.zeros((), dtype=dtypes.get_default_dtype()))
-    grads = [p.grad.data for p in params]  # type: ignore[union-attr]
+    grads = [p.grad._data for p in params]  # type: ignore[union-attr]
     norm_type = float(norm_type)
     if math.isinf(norm_type):
         reduce = xp.max if norm_type > 0 else xp.min
@@ -106,7 +106,7 @@ def clip_grad_norm_(
     coef = max_norm / (total + 1e-6) if math.isfinite(total) else max_norm / total
     if coef < 1.0 or math.isnan(coef):
         for p in params:
-            p.grad.data = p.grad.data * coef  # type: ignore[union-attr]  # a new array
+            p.grad._data = p.grad._data * coef  # type: ignore[union-attr]  # a new array
     return Tensor(xp.asarray(total, dtype=grads[0].dtype))
 
 
@@ -135,4 +135,4 @@ def clip_grad_value_(parameters: Tensor | Iterable[Tensor], clip_value: float) -
     if clip_value < 0:
         raise ValueError(f"clip_value must be >= 0, got {clip_value}")
     for p in _with_grads(parameters):
-        p.grad.data = xp.clip(p.grad.data, -clip_value, clip_value)  # type: ignore[union-attr]
+        p.grad._data = xp.clip(p.grad._data, -clip_value, clip_value)  # type: ignore[union-attr]
