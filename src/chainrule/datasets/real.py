@@ -30,6 +30,7 @@ from typing import Any
 
 import numpy as np
 
+from chainrule._docstrings import fill
 from chainrule.datasets._common import _float_dtype
 from chainrule.datasets.info import DatasetInfo
 
@@ -50,17 +51,52 @@ def _sklearn_datasets() -> Any:
     return sklearn.datasets
 
 
+# name: (what y is, DatasetInfo.description); scikit-learn's loader is ``load_<name>``
+_SOURCES = {
+    "breast_cancer": (
+        "diagnosis",
+        "Breast Cancer Wisconsin (Diagnostic), UCI: 569 breast-mass aspirates described by 30 "
+        "real-valued features of their cell nuclei; diagnosis malignant (0) or benign (1).",
+    ),
+    "iris": (
+        "species",
+        "Fisher's iris data (1936): sepal and petal length and width of 150 iris flowers, "
+        "50 from each of three species (setosa, versicolor, virginica).",
+    ),
+    "wine": (
+        "cultivar",
+        "Wine recognition, UCI: 13 constituents found by chemical analysis of 178 wines grown "
+        "in the same region of Italy from three cultivars.",
+    ),
+    "digits": (
+        "digit",
+        "Optical recognition of handwritten digits, UCI: 1797 8×8 images of the digits 0-9 "
+        "whose pixels count the ink in 4×4 blocks of a 32×32 bitmap (values 0-16).",
+    ),
+    "diabetes": (
+        "progression",
+        "Diabetes (Efron et al., 2004): age, sex, BMI, blood pressure and six serum "
+        "measurements of 442 patients; target: disease progression one year after baseline.",
+    ),
+}
+
+# the docstring parts every loader shares (see chainrule._docstrings)
+_DOCS = {
+    "dtype": """dtype : dtype, optional
+    Floating dtype of ``X`` (default float32).""",
+    "raises": """Raises
+------
+ImportError
+    Without scikit-learn (``pip install chainrule[sklearn]``).""",
+}
+
+
 def _load(
-    loader: str,
-    name: str,
-    target: str,
-    description: str,
-    dtype: Any,
-    regression: bool = False,
-    **kwargs: Any,
+    name: str, dtype: Any, regression: bool = False, **kwargs: Any
 ) -> tuple[np.ndarray, np.ndarray, DatasetInfo]:
+    target, description = _SOURCES[name]
     dt = _float_dtype(dtype)
-    bunch = getattr(_sklearn_datasets(), loader)(**kwargs)
+    bunch = getattr(_sklearn_datasets(), f"load_{name}")(**kwargs)
     X = np.asarray(bunch.data).astype(dt)
     features = tuple(str(f) for f in bunch.feature_names)
     if regression:
@@ -77,13 +113,13 @@ def _load(
     return X, y, info
 
 
+@fill(_DOCS)
 def breast_cancer(*, dtype: Any = None) -> tuple[np.ndarray, np.ndarray, DatasetInfo]:
     """Breast Cancer Wisconsin (Diagnostic): binary classification, 569 × 30.
 
     Parameters
     ----------
-    dtype : dtype, optional
-        Floating dtype of ``X`` (default float32).
+    %(dtype)s
 
     Returns
     -------
@@ -94,10 +130,7 @@ def breast_cancer(*, dtype: Any = None) -> tuple[np.ndarray, np.ndarray, Dataset
         0 = malignant (212), 1 = benign (357).
     info : DatasetInfo
 
-    Raises
-    ------
-    ImportError
-        Without scikit-learn (``pip install chainrule[sklearn]``).
+    %(raises)s
 
     Examples
     --------
@@ -105,23 +138,16 @@ def breast_cancer(*, dtype: Any = None) -> tuple[np.ndarray, np.ndarray, Dataset
     >>> X.shape, info.target_names
     ((569, 30), ('malignant', 'benign'))
     """
-    return _load(
-        "load_breast_cancer",
-        "breast_cancer",
-        "diagnosis",
-        "Breast Cancer Wisconsin (Diagnostic), UCI: 569 breast-mass aspirates described by 30 "
-        "real-valued features of their cell nuclei; diagnosis malignant (0) or benign (1).",
-        dtype,
-    )
+    return _load("breast_cancer", dtype)
 
 
+@fill(_DOCS)
 def iris(*, dtype: Any = None) -> tuple[np.ndarray, np.ndarray, DatasetInfo]:
     """Fisher's iris flowers: 3 classes, 150 × 4.
 
     Parameters
     ----------
-    dtype : dtype, optional
-        Floating dtype of ``X`` (default float32).
+    %(dtype)s
 
     Returns
     -------
@@ -131,10 +157,7 @@ def iris(*, dtype: Any = None) -> tuple[np.ndarray, np.ndarray, DatasetInfo]:
         0 = setosa, 1 = versicolor, 2 = virginica (50 each).
     info : DatasetInfo
 
-    Raises
-    ------
-    ImportError
-        Without scikit-learn (``pip install chainrule[sklearn]``).
+    %(raises)s
 
     Examples
     --------
@@ -142,23 +165,16 @@ def iris(*, dtype: Any = None) -> tuple[np.ndarray, np.ndarray, DatasetInfo]:
     >>> X.shape, info.feature_names[0], int(y.max())
     ((150, 4), 'sepal length (cm)', 2)
     """
-    return _load(
-        "load_iris",
-        "iris",
-        "species",
-        "Fisher's iris data (1936): sepal and petal length and width of 150 iris flowers, "
-        "50 from each of three species (setosa, versicolor, virginica).",
-        dtype,
-    )
+    return _load("iris", dtype)
 
 
+@fill(_DOCS)
 def wine(*, dtype: Any = None) -> tuple[np.ndarray, np.ndarray, DatasetInfo]:
     """Wine recognition: 3 classes, 178 × 13.
 
     Parameters
     ----------
-    dtype : dtype, optional
-        Floating dtype of ``X`` (default float32).
+    %(dtype)s
 
     Returns
     -------
@@ -168,10 +184,7 @@ def wine(*, dtype: Any = None) -> tuple[np.ndarray, np.ndarray, DatasetInfo]:
         The cultivar, 0, 1 or 2 (59, 71 and 48 wines).
     info : DatasetInfo
 
-    Raises
-    ------
-    ImportError
-        Without scikit-learn (``pip install chainrule[sklearn]``).
+    %(raises)s
 
     Examples
     --------
@@ -179,16 +192,10 @@ def wine(*, dtype: Any = None) -> tuple[np.ndarray, np.ndarray, DatasetInfo]:
     >>> X.shape, info.n_classes
     ((178, 13), 3)
     """
-    return _load(
-        "load_wine",
-        "wine",
-        "cultivar",
-        "Wine recognition, UCI: 13 constituents found by chemical analysis of 178 wines grown "
-        "in the same region of Italy from three cultivars.",
-        dtype,
-    )
+    return _load("wine", dtype)
 
 
+@fill(_DOCS)
 def digits(*, n_class: int = 10, dtype: Any = None) -> tuple[np.ndarray, np.ndarray, DatasetInfo]:
     """Handwritten digits as 8×8 images: 10 classes, 1797 × 64.
 
@@ -196,8 +203,7 @@ def digits(*, n_class: int = 10, dtype: Any = None) -> tuple[np.ndarray, np.ndar
     ----------
     n_class : int
         Keep only the digits ``0 .. n_class - 1`` (between 1 and 10).
-    dtype : dtype, optional
-        Floating dtype of ``X`` (default float32).
+    %(dtype)s
 
     Returns
     -------
@@ -207,10 +213,7 @@ def digits(*, n_class: int = 10, dtype: Any = None) -> tuple[np.ndarray, np.ndar
         The digit.
     info : DatasetInfo
 
-    Raises
-    ------
-    ImportError
-        Without scikit-learn (``pip install chainrule[sklearn]``).
+    %(raises)s
 
     Examples
     --------
@@ -218,17 +221,10 @@ def digits(*, n_class: int = 10, dtype: Any = None) -> tuple[np.ndarray, np.ndar
     >>> X.shape, float(X.max()), info.n_classes
     ((1797, 64), 16.0, 10)
     """
-    return _load(
-        "load_digits",
-        "digits",
-        "digit",
-        "Optical recognition of handwritten digits, UCI: 1797 8×8 images of the digits 0-9 "
-        "whose pixels count the ink in 4×4 blocks of a 32×32 bitmap (values 0-16).",
-        dtype,
-        n_class=n_class,
-    )
+    return _load("digits", dtype, n_class=n_class)
 
 
+@fill(_DOCS)
 def diabetes(
     *, scaled: bool = True, dtype: Any = None
 ) -> tuple[np.ndarray, np.ndarray, DatasetInfo]:
@@ -251,10 +247,7 @@ def diabetes(
     info : DatasetInfo
         ``task`` is ``"regression"``; ``target_names`` is empty.
 
-    Raises
-    ------
-    ImportError
-        Without scikit-learn (``pip install chainrule[sklearn]``).
+    %(raises)s
 
     Examples
     --------
@@ -262,16 +255,7 @@ def diabetes(
     >>> X.shape, y.dtype, info.task
     ((442, 10), dtype('float32'), 'regression')
     """
-    return _load(
-        "load_diabetes",
-        "diabetes",
-        "progression",
-        "Diabetes (Efron et al., 2004): age, sex, BMI, blood pressure and six serum "
-        "measurements of 442 patients; target: disease progression one year after baseline.",
-        dtype,
-        regression=True,
-        scaled=scaled,
-    )
+    return _load("diabetes", dtype, regression=True, scaled=scaled)
 
 
 # The examples above need scikit-learn; without it, mark them skipped for doctest runners

@@ -17,19 +17,11 @@ wheel, which brings ``mpiexec``). Without ``mpiexec`` every function answers for
 (1, True)
 """
 
+from chainrule.distributed import world
 from chainrule.distributed.data_parallel import DataParallel
 from chainrule.distributed.reducer import BUCKET_BYTES, GradientReducer
 from chainrule.distributed.sampler import DistributedSampler, ShardedLoader
-from chainrule.distributed.world import (
-    abort,
-    comm,
-    init,
-    is_initialized,
-    is_main,
-    launched_world_size,
-    rank,
-    world_size,
-)
+from chainrule.distributed.world import *  # noqa: F403 (re-exported: world.__all__)
 
 __all__ = [
     "BUCKET_BYTES",
@@ -37,12 +29,5 @@ __all__ = [
     "DistributedSampler",
     "GradientReducer",
     "ShardedLoader",
-    "abort",
-    "comm",
-    "init",
-    "is_initialized",
-    "is_main",
-    "launched_world_size",
-    "rank",
-    "world_size",
 ]
+__all__ += world.__all__

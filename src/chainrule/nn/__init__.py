@@ -18,22 +18,9 @@ from collections.abc import Sequence
 
 from chainrule._missing import module_getattr as _module_getattr
 from chainrule.creation import Generator
-from chainrule.nn import functional, init, utils
-from chainrule.nn.activations import (
-    ELU,
-    GELU,
-    LeakyReLU,
-    LogSoftmax,
-    ReLU,
-    Sigmoid,
-    SiLU,
-    Softmax,
-    Softplus,
-    Tanh,
-    activation,
-    activation_fn,
-    activation_names,
-)
+from chainrule.nn import activations, functional, init, utils
+from chainrule.nn.activations import *  # noqa: F403 (re-exported: activations.__all__)
+from chainrule.nn.activations import activation as _activation
 from chainrule.nn.config import from_config, layer_types, to_config
 from chainrule.nn.containers import ModuleDict, ModuleList, ParameterList
 from chainrule.nn.conv import (
@@ -96,11 +83,7 @@ def mlp(
     return Sequential(*layers)
 
 
-_activation = activation
-
 __all__ = [
-    "ELU",
-    "GELU",
     "AdaptiveAvgPool2d",
     "AvgPool2d",
     "BCELoss",
@@ -118,9 +101,7 @@ __all__ = [
     "Identity",
     "L1Loss",
     "LayerNorm",
-    "LeakyReLU",
     "Linear",
-    "LogSoftmax",
     "MSELoss",
     "MaxPool2d",
     "Module",
@@ -129,17 +110,8 @@ __all__ = [
     "NLLLoss",
     "Parameter",
     "ParameterList",
-    "ReLU",
     "Sequential",
-    "SiLU",
-    "Sigmoid",
     "SmoothL1Loss",
-    "Softmax",
-    "Softplus",
-    "Tanh",
-    "activation",
-    "activation_fn",
-    "activation_names",
     "from_config",
     "functional",
     "init",
@@ -148,5 +120,6 @@ __all__ = [
     "to_config",
     "utils",
 ]
+__all__ += activations.__all__
 
 __getattr__ = _module_getattr("torch.nn", __all__)  # other nn names: NotImplementedError

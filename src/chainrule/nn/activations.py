@@ -54,11 +54,15 @@ class _Elementwise(Module):
 
 
 class _OneSetting(Module):
-    """An activation with one setting, the attribute ``_setting``, passed to ``fn`` as its
-    second argument; ``config`` and the repr show it."""
+    """An activation with one setting, the attribute named ``_setting`` (stored by
+    ``__init__``), passed to ``fn`` as its second argument; ``config`` and the repr show it."""
 
     fn: Callable[[Tensor, Any], Tensor]
     _setting: str
+
+    def __init__(self, value: Any) -> None:
+        super().__init__()
+        setattr(self, self._setting, value)
 
     def forward(self, x: Tensor) -> Tensor:
         return type(self).fn(x, getattr(self, self._setting))
@@ -104,8 +108,7 @@ class LeakyReLU(_OneSetting):
     _setting = "negative_slope"
 
     def __init__(self, negative_slope: float = 0.01, inplace: bool = False) -> None:
-        super().__init__()
-        self.negative_slope = negative_slope
+        super().__init__(negative_slope)
 
 
 class ELU(_OneSetting):
@@ -115,8 +118,7 @@ class ELU(_OneSetting):
     _setting = "alpha"
 
     def __init__(self, alpha: float = 1.0, inplace: bool = False) -> None:
-        super().__init__()
-        self.alpha = alpha
+        super().__init__(alpha)
 
 
 class GELU(_OneSetting):
@@ -126,8 +128,7 @@ class GELU(_OneSetting):
     _setting = "approximate"
 
     def __init__(self, approximate: str = "none") -> None:
-        super().__init__()
-        self.approximate = approximate
+        super().__init__(approximate)
 
 
 class Softplus(_OneSetting):
@@ -137,8 +138,7 @@ class Softplus(_OneSetting):
     _setting = "beta"
 
     def __init__(self, beta: float = 1.0) -> None:
-        super().__init__()
-        self.beta = beta
+        super().__init__(beta)
 
 
 class Softmax(_OneSetting):
@@ -147,8 +147,7 @@ class Softmax(_OneSetting):
     _setting = "dim"
 
     def __init__(self, dim: int = -1) -> None:
-        super().__init__()
-        self.dim = dim
+        super().__init__(dim)
 
     def forward(self, x: Tensor) -> Tensor:
         return F.softmax(x, axis=self.dim)

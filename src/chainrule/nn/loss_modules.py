@@ -11,6 +11,7 @@ every option is keyword-only except ``weight``.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from chainrule.nn import losses as L
@@ -30,25 +31,30 @@ __all__ = [
 
 
 class _Loss(Module):
-    """Shared by every loss object: the reduction, checked at construction, and ``__call__``."""
+    """Shared by every loss object: the reduction, checked at construction, ``__call__``, and
+    ``forward``, which calls the class's loss function ``fn`` with the options.
 
-    def __init__(self, reduction: str = "mean") -> None:
+    The options are the public attributes ``__init__`` sets, named as ``fn``'s keywords.
+    """
+
+    fn: Callable[..., Tensor]
+
+    def __init__(self, *, reduction: str = "mean") -> None:
         super().__init__()
         L.check_reduction(type(self).__name__, reduction)
         self.reduction = reduction
 
+    def _options(self) -> dict[str, Any]:
+        return {k: v for k, v in self.__dict__.items() if k[0] != "_" and k != "training"}
+
     def forward(self, input: Any, target: Any, sample_weight: Any = None) -> Tensor:
-        raise NotImplementedError
+        return type(self).fn(input, target, sample_weight=sample_weight, **self._options())
 
     def __call__(self, input: Any, target: Any, sample_weight: Any = None) -> Tensor:
         return self.forward(input, target, sample_weight=sample_weight)
 
     def __repr__(self) -> str:
-        options = ", ".join(
-            f"{k}={v!r}"
-            for k, v in vars(self).items()
-            if v is not None and not k.startswith("_") and k != "training"
-        )
+        options = ", ".join(f"{k}={v!r}" for k, v in self._options().items() if v is not None)
         return f"{type(self).__name__}({options})"
 
 
@@ -60,14 +66,11 @@ class BCELoss(_Loss):
     0.2231
     """
 
-    def __init__(self, weight: Any = None, *, reduction: str = "mean") -> None:
-        super().__init__(reduction)
-        self.weight = weight
+    fn = staticmethod(L.binary_cross_entropy)
 
-    def forward(self, input: Any, target: Any, sample_weight: Any = None) -> Tensor:
-        return L.binary_cross_entropy(
-            input, target, self.weight, reduction=self.reduction, sample_weight=sample_weight
-        )
+    def __init__(self, weight: Any = None, *, reduction: str = "mean") -> None:
+        super().__init__(reduction=reduction)
+        self.weight = weight
 
 
 class BCEWithLogitsLoss(_Loss):
@@ -80,22 +83,14 @@ class BCEWithLogitsLoss(_Loss):
     1.3863
     """
 
+    fn = staticmethod(L.binary_cross_entropy_with_logits)
+
     def __init__(
         self, weight: Any = None, *, reduction: str = "mean", pos_weight: Any = None
     ) -> None:
-        super().__init__(reduction)
+        super().__init__(reduction=reduction)
         self.weight = weight
         self.pos_weight = pos_weight
-
-    def forward(self, input: Any, target: Any, sample_weight: Any = None) -> Tensor:
-        return L.binary_cross_entropy_with_logits(
-            input,
-            target,
-            self.weight,
-            self.pos_weight,
-            reduction=self.reduction,
-            sample_weight=sample_weight,
-        )
 
 
 class CrossEntropyLoss(_Loss):
@@ -106,6 +101,8 @@ class CrossEntropyLoss(_Loss):
     0.6931
     """
 
+    fn = staticmethod(L.cross_entropy)
+
     def __init__(
         self,
         weight: Any = None,
@@ -115,23 +112,11 @@ class CrossEntropyLoss(_Loss):
         axis: int = 1,
         ignore_index: int = -100,
     ) -> None:
-        super().__init__(reduction)
+        super().__init__(reduction=reduction)
         self.weight = weight
         self.label_smoothing = L.check_label_smoothing(type(self).__name__, label_smoothing)
         self.axis = axis
         self.ignore_index = ignore_index
-
-    def forward(self, input: Any, target: Any, sample_weight: Any = None) -> Tensor:
-        return L.cross_entropy(
-            input,
-            target,
-            self.weight,
-            reduction=self.reduction,
-            label_smoothing=self.label_smoothing,
-            axis=self.axis,
-            sample_weight=sample_weight,
-            ignore_index=self.ignore_index,
-        )
 
 
 class NLLLoss(_Loss):
@@ -142,6 +127,8 @@ class NLLLoss(_Loss):
     [2.0]
     """
 
+    fn = staticmethod(L.nll_loss)
+
     def __init__(
         self,
         weight: Any = None,
@@ -150,21 +137,10 @@ class NLLLoss(_Loss):
         axis: int = 1,
         ignore_index: int = -100,
     ) -> None:
-        super().__init__(reduction)
+        super().__init__(reduction=reduction)
         self.weight = weight
         self.axis = axis
         self.ignore_index = ignore_index
-
-    def forward(self, input: Any, target: Any, sample_weight: Any = None) -> Tensor:
-        return L.nll_loss(
-            input,
-            target,
-            self.weight,
-            reduction=self.reduction,
-            axis=self.axis,
-            sample_weight=sample_weight,
-            ignore_index=self.ignore_index,
-        )
 
 
 class MSELoss(_Loss):
@@ -175,11 +151,7 @@ class MSELoss(_Loss):
     5.0
     """
 
-    def __init__(self, *, reduction: str = "mean") -> None:
-        super().__init__(reduction)
-
-    def forward(self, input: Any, target: Any, sample_weight: Any = None) -> Tensor:
-        return L.mse_loss(input, target, reduction=self.reduction, sample_weight=sample_weight)
+    fn = staticmethod(L.mse_loss)
 
 
 class L1Loss(_Loss):
@@ -190,11 +162,7 @@ class L1Loss(_Loss):
     1.5
     """
 
-    def __init__(self, *, reduction: str = "mean") -> None:
-        super().__init__(reduction)
-
-    def forward(self, input: Any, target: Any, sample_weight: Any = None) -> Tensor:
-        return L.l1_loss(input, target, reduction=self.reduction, sample_weight=sample_weight)
+    fn = staticmethod(L.l1_loss)
 
 
 class HuberLoss(_Loss):
@@ -205,18 +173,11 @@ class HuberLoss(_Loss):
     4.0
     """
 
-    def __init__(self, *, reduction: str = "mean", delta: float = 1.0) -> None:
-        super().__init__(reduction)
-        self.delta = L.check_delta(type(self).__name__, delta)
+    fn = staticmethod(L.huber_loss)
 
-    def forward(self, input: Any, target: Any, sample_weight: Any = None) -> Tensor:
-        return L.huber_loss(
-            input,
-            target,
-            reduction=self.reduction,
-            delta=self.delta,
-            sample_weight=sample_weight,
-        )
+    def __init__(self, *, reduction: str = "mean", delta: float = 1.0) -> None:
+        super().__init__(reduction=reduction)
+        self.delta = L.check_delta(type(self).__name__, delta)
 
 
 class SmoothL1Loss(_Loss):
@@ -228,7 +189,7 @@ class SmoothL1Loss(_Loss):
     """
 
     def __init__(self, *, reduction: str = "mean", beta: float = 1.0) -> None:
-        super().__init__(reduction)
+        super().__init__(reduction=reduction)
         self.beta = L.check_delta(type(self).__name__, beta)
 
     def forward(self, input: Any, target: Any, sample_weight: Any = None) -> Tensor:

@@ -14,13 +14,15 @@ from __future__ import annotations
 
 from typing import Any
 
+from chainrule._docstrings import fill
 from chainrule.backend import xp
-from chainrule.optim.optimizer import Optimizer, ParamsT
+from chainrule.optim.optimizer import DOCS, Optimizer, ParamsT
 from chainrule.tensor import Tensor
 
 __all__ = ["Adagrad"]
 
 
+@fill(DOCS)
 class Adagrad(Optimizer):
     r"""Adagrad (Duchi et al., 2011), with PyTorch's update equations.
 
@@ -33,15 +35,11 @@ class Adagrad(Optimizer):
 
     Parameters
     ----------
-    params : iterable of Tensor or of dict
-        Parameters or parameter groups (see :class:`~chainrule.optim.Optimizer`).
-    lr : float
-        Learning rate η (default 1e-2).
+    %(params)s
+    %(lr)s
     lr_decay : float
         δ: the learning rate at step t is η / (1 + (t - 1) δ).
-    weight_decay : float
-        L2 penalty added to the gradient, on every parameter it is given, as in PyTorch (build
-        groups with :func:`chainrule.nn.utils.param_groups` to leave biases out).
+    %(weight_decay)s
     initial_accumulator_value : float
         Starting value of the sum of squares :math:`s_0`.
     eps : float

@@ -40,6 +40,18 @@ __all__ = ["Optimizer", "check_hyperparameter"]
 
 ParamsT = Iterable[Tensor] | Iterable[dict[str, Any]]
 
+DOCS = {
+    "params": """params : iterable of Tensor or of dict
+    Parameters or parameter groups (see :class:`~chainrule.optim.Optimizer`).""",
+    "lr": """lr : float
+    Learning rate η.""",
+    "weight_decay": """weight_decay : float
+    L2 penalty added to the gradient, on every parameter it is given, as in PyTorch (build
+    groups with :func:`chainrule.nn.utils.param_groups` to leave biases out).""",
+}
+"""The parameter descriptions the optimisers share: ``%(params)s`` in their docstrings
+(see :func:`chainrule._docstrings.fill`)."""
+
 
 NUMERIC_OPTIONS = (
     "lr",

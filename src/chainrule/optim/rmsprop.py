@@ -14,13 +14,15 @@ from __future__ import annotations
 
 from typing import Any
 
+from chainrule._docstrings import fill
 from chainrule.backend import xp
-from chainrule.optim.optimizer import Optimizer, ParamsT
+from chainrule.optim.optimizer import DOCS, Optimizer, ParamsT
 from chainrule.tensor import Tensor
 
 __all__ = ["RMSprop"]
 
 
+@fill(DOCS)
 class RMSprop(Optimizer):
     r"""RMSprop (Hinton's lecture 6e), with PyTorch's update equations.
 
@@ -37,17 +39,13 @@ class RMSprop(Optimizer):
 
     Parameters
     ----------
-    params : iterable of Tensor or of dict
-        Parameters or parameter groups (see :class:`~chainrule.optim.Optimizer`).
-    lr : float
-        Learning rate η (default 1e-2).
+    %(params)s
+    %(lr)s
     alpha : float
         Smoothing constant α of the squared-gradient average.
     eps : float
         ε added to the denominator.
-    weight_decay : float
-        L2 penalty added to the gradient, on every parameter it is given, as in PyTorch (build
-        groups with :func:`chainrule.nn.utils.param_groups` to leave biases out).
+    %(weight_decay)s
     momentum : float
         Momentum factor μ (default 0).
     centered : bool

@@ -16,13 +16,15 @@ from __future__ import annotations
 
 from typing import Any
 
+from chainrule._docstrings import fill
 from chainrule.backend import ndarray, xp
-from chainrule.optim.optimizer import Optimizer, ParamsT
+from chainrule.optim.optimizer import DOCS, Optimizer, ParamsT
 from chainrule.tensor import Tensor
 
 __all__ = ["SGD"]
 
 
+@fill(DOCS)
 class SGD(Optimizer):
     r"""Stochastic gradient descent, with PyTorch's update equations.
 
@@ -37,19 +39,15 @@ class SGD(Optimizer):
 
     Parameters
     ----------
-    params : iterable of Tensor or of dict
-        Parameters or parameter groups (see :class:`~chainrule.optim.Optimizer`).
-    lr : float
-        Learning rate η.
+    %(params)s
+    %(lr)s
     momentum : float
         Momentum factor μ (default 0: none).
     dampening : float
         Dampening τ of the momentum (default 0).
     nesterov : bool
         Nesterov momentum; needs ``momentum > 0`` and ``dampening == 0``.
-    weight_decay : float
-        L2 penalty, added to the gradient, on every parameter it is given, as in PyTorch (build
-        groups with :func:`chainrule.nn.utils.param_groups` to leave biases out).
+    %(weight_decay)s
 
     Examples
     --------
