@@ -21,18 +21,16 @@ from chainrule.tensor import Tensor
 __all__ = ["hessian", "jacobian", "jvp", "vjp"]
 
 
-def _unpack(inputs: Any) -> tuple[tuple[Any, ...], bool]:
-    if isinstance(inputs, Tensor):
-        return (inputs,), True
-    return tuple(inputs), False
-
-
-def _no_graph(create_graph: bool, name: str) -> None:
+def _unpack(inputs: Any, create_graph: bool, name: str) -> tuple[tuple[Any, ...], bool]:
+    """The inputs as a tuple, and whether a single Tensor was given; ``create_graph`` refused."""
     if create_graph:
         raise NotImplementedError(
             f"chainrule does not implement torch.autograd.functional.{name}(create_graph=True); "
             "nest chainrule.grad/jacobian transforms instead"
         )
+    if isinstance(inputs, Tensor):
+        return (inputs,), True
+    return tuple(inputs), False
 
 
 def jacobian(
@@ -40,8 +38,7 @@ def jacobian(
     vectorize: bool = False, strategy: str = "reverse-mode",
 ) -> Any:  # fmt: skip
     """∂func/∂inputs, of shape ``output.shape + input.shape`` (a tuple for a tuple of inputs)."""
-    _no_graph(create_graph, "jacobian")
-    args, single = _unpack(inputs)
+    args, single = _unpack(inputs, create_graph, "jacobian")
     nums = 0 if single else tuple(range(len(args)))
     return _f.jacobian(func, nums)(*args)
 
@@ -51,8 +48,7 @@ def hessian(
     vectorize: bool = False, outer_jacobian_strategy: str = "reverse-mode",
 ) -> Any:  # fmt: skip
     """The second derivatives of a scalar ``func``, of shape ``input.shape + input.shape``."""
-    _no_graph(create_graph, "hessian")
-    args, single = _unpack(inputs)
+    args, single = _unpack(inputs, create_graph, "hessian")
     if not single:
         raise NotImplementedError(
             "chainrule does not implement torch.autograd.functional.hessian for several inputs"
@@ -64,8 +60,7 @@ def vjp(
     func: Callable, inputs: Any, v: Any = None, create_graph: bool = False, strict: bool = False
 ) -> Any:
     """``(func(inputs), vᵀ·∂func/∂inputs)``; ``v`` may be left out for a scalar output."""
-    _no_graph(create_graph, "vjp")
-    args, single = _unpack(inputs)
+    args, single = _unpack(inputs, create_graph, "vjp")
     out, back = _f.vjp(func, *args)
     grads = back(v if v is not None else Tensor(out._data * 0 + 1))
     return out, grads[0] if single else grads
@@ -75,8 +70,7 @@ def jvp(
     func: Callable, inputs: Any, v: Any = None, create_graph: bool = False, strict: bool = False
 ) -> Any:
     """``(func(inputs), ∂func/∂inputs·v)``; ``v`` may be left out for a one-element input."""
-    _no_graph(create_graph, "jvp")
-    args, single = _unpack(inputs)
+    args, single = _unpack(inputs, create_graph, "jvp")
     if v is None:
         v = tuple(Tensor(a._data * 0 + 1) for a in args)
     tangents = (v,) if single else tuple(v)

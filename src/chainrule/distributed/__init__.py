@@ -21,7 +21,7 @@ from chainrule.distributed import world
 from chainrule.distributed.data_parallel import DataParallel
 from chainrule.distributed.reducer import BUCKET_BYTES, GradientReducer
 from chainrule.distributed.sampler import DistributedSampler, ShardedLoader
-from chainrule.distributed.world import *  # noqa: F403 (re-exported: world.__all__)
+from chainrule.distributed.world import *  # noqa: F403 - re-exports world.__all__, the one list of its names
 
 __all__ = [
     "BUCKET_BYTES",

@@ -19,7 +19,7 @@ from collections.abc import Sequence
 from chainrule._missing import module_getattr as _module_getattr
 from chainrule.creation import Generator
 from chainrule.nn import activations, functional, init, utils
-from chainrule.nn.activations import *  # noqa: F403 (re-exported: activations.__all__)
+from chainrule.nn.activations import *  # noqa: F403 - re-exports activations.__all__
 from chainrule.nn.activations import activation as _activation
 from chainrule.nn.config import from_config, layer_types, to_config
 from chainrule.nn.containers import ModuleDict, ModuleList, ParameterList

@@ -230,8 +230,13 @@ def _dtype_of(layer: Module) -> str | None:
     return None
 
 
-def _scale_and_shift(shape: Any, dt: Any) -> tuple[Parameter, Parameter]:
-    """A normalisation layer's weight (ones) and bias (zeros), neither weight-decayed."""
+def _scale_and_shift(
+    shape: Any, dt: Any, affine: bool
+) -> tuple[Parameter | None, Parameter | None]:
+    """A normalisation layer's weight (ones) and bias (zeros), neither weight-decayed; both
+    None without ``affine``."""
+    if not affine:
+        return None, None
     weight = deferred.parameter(shape, dt, 1.0, regularize=False)
     bias = deferred.parameter(shape, dt, 0.0, regularize=False)
     return weight, bias
@@ -259,10 +264,7 @@ class BatchNorm1d(Module):
         self.momentum = momentum
         self.affine = affine
         self.track_running_stats = track_running_stats
-        if affine:
-            self.weight, self.bias = _scale_and_shift(num_features, dt)
-        else:
-            self.weight = self.bias = None
+        self.weight, self.bias = _scale_and_shift(num_features, dt, affine)
         if track_running_stats:
             self.register_buffer("running_mean", deferred.array(num_features, dt, 0.0))
             self.register_buffer("running_var", deferred.array(num_features, dt, 1.0))
@@ -337,10 +339,7 @@ class LayerNorm(Module):
         self.normalized_shape = shape
         self.eps = eps
         self.elementwise_affine = elementwise_affine
-        if elementwise_affine:
-            self.weight, self.bias = _scale_and_shift(shape, dt)
-        else:
-            self.weight = self.bias = None
+        self.weight, self.bias = _scale_and_shift(shape, dt, elementwise_affine)
 
     def forward(self, x: Tensor) -> Tensor:
         return F.layer_norm(x, self.normalized_shape, self.weight, self.bias, self.eps)
