@@ -149,11 +149,13 @@ class CompiledStep:
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         key = _signature(args, kwargs)
-        if key is not None:
+        try:  # hashing the key is the test of whether every argument is hashable
             program = self._programs.get(key)
-            if program is not None:
-                self.stats["replays"] += 1
-                return program.run(args, kwargs)
+        except TypeError:
+            key = program = None
+        if program is not None:
+            self.stats["replays"] += 1
+            return program.run(args, kwargs)
         if key is None or len(self._programs) >= self.max_cache:
             self.stats["eager"] += 1
             return self.fn(*args, **kwargs)
@@ -187,18 +189,13 @@ def _arg_key(a: Any) -> Any:
 
 
 def _signature(args: tuple, kwargs: dict) -> Any:
-    try:
-        key = tuple(
-            [(a._data.shape, a._data.dtype, a.requires_grad) if type(a) is Tensor else _arg_key(a)
-             for a in args]
-        )  # fmt: skip
-        if kwargs:
-            key += tuple(sorted((k, _arg_key(v)) for k, v in kwargs.items()))
-        key += (autograd._mode.enabled,)
-        hash(key)
-    except TypeError:
-        return None
-    return key
+    """The cache key of a call, hashable when every argument is."""
+    key = [(a._data.shape, a._data.dtype, a._requires_grad) if type(a) is Tensor else _arg_key(a)
+           for a in args]  # fmt: skip
+    if kwargs:
+        key += sorted((k, _arg_key(v)) for k, v in kwargs.items())  # the names are unique
+    key.append(autograd._mode.enabled)
+    return tuple(key)
 
 
 # ----------------------------------------------------------------------------- recording

@@ -152,9 +152,9 @@ class DataLoader:
             end = min(start + bs, n)
             if order is None:  # in order: read-only views of the dataset, no copy
                 yield tuple(Tensor(_read_only(a[start:end])) for a in arrays)
-            else:  # shuffled: one fancy index (a copy) per array
+            else:  # shuffled: one gather (a copy) per array; take is a[index], 2-3x quicker
                 index = order[start:end]
-                yield tuple(Tensor(a[index]) for a in arrays)
+                yield tuple([Tensor(a.take(index, axis=0)) for a in arrays])
 
     def _iter_examples(
         self, order: Any, n: int, bs: int, stop: int

@@ -346,7 +346,7 @@ class Loop:
             loss, out, yb = self._replayed(xb, yb)
             if loss is None:
                 return self.step(xb, yb)  # not replayable: eager from now on
-            value = float(loss.item())
+            value = float(loss._data)  # the replay's loss: a fresh Tensor of one value
             if self.guard is not None and not math.isfinite(value):
                 return self._diverge(f"the loss of batch {self.state.batch} is {value}")
         else:
@@ -464,13 +464,13 @@ class Loop:
         non-empty ones). Returns False when training diverged (the weights restored, the
         warning given, ``"diverged"`` requested).
         """
-        state, expired = self.state, self._expired
+        state, expired, interrupts = self.state, self._expired, self.interrupts
         for xb, yb in () if self.diverged is not None else batches:
             if self.step(xb, yb) is None:
                 break
             if collect is not None and self.out is not None:
                 collect(self.out._data, self.targets._data)
-            if self.interrupts is not None and self.interrupts.requested:
+            if interrupts is not None and interrupts.requested:
                 raise KeyboardInterrupt
             if state.stop:
                 break
