@@ -67,6 +67,7 @@ says so). Only the recording thread's ops are recorded; one step is recorded at 
 
 from __future__ import annotations
 
+import builtins
 import functools
 import threading
 import weakref
@@ -519,6 +520,22 @@ def _result_spec(rec: _Recorder, value: Any) -> Any:
 
 
 # ----------------------------------------------------------------------------- code generation
+_CODE: dict[str, Any] = {}  # generated source -> its code object (the names differ per program)
+_CODE_MAX = 32
+
+
+def _code(source: str) -> Any:
+    """The compiled code of a generated source, cached: a step recorded again with the same
+    model and step (a new ``fit`` of the same network) gives the same text, and Python's
+    compiler costs milliseconds for a deep network's replay."""
+    code = _CODE.get(source)
+    if code is None:
+        if len(_CODE) >= _CODE_MAX:
+            _CODE.pop(next(iter(_CODE)), None)
+        code = _CODE[source] = builtins.compile(source, "<chainrule.compile>", "exec")
+    return code
+
+
 class _Program:
     """The generated replay of one recorded call."""
 
@@ -564,7 +581,7 @@ class _Program:
                 body.append(f"{self._name(method)}({', '.join(map(repr, margs))})")
         body.append(f"return {self._result(out_spec)}")
         self.source = "def _replay(args, kwargs):\n" + "\n".join("    " + b for b in body) + "\n"
-        exec(self.source, self.ns)  # our own generated code
+        exec(_code(self.source), self.ns)  # our own generated code
         self.run = self.ns["_replay"]
         self.rec = None  # the recording itself is no longer needed
         self.plan = None

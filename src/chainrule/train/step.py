@@ -39,7 +39,7 @@ import warnings
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Any
 
-from chainrule.backend import xp
+from chainrule.backend import quiet_floats, xp
 from chainrule.compile import CompileError
 from chainrule.compile import compile as _compile
 from chainrule.tensor import Tensor
@@ -106,17 +106,6 @@ def _as_column(yb: Tensor, dtype: Any) -> Tensor:
     if data.dtype.kind != "f":
         data = data.astype(dtype)
     return Tensor(data)
-
-
-@contextlib.contextmanager
-def quiet_floats() -> Iterator[None]:
-    """No NumPy overflow/invalid warnings while training: the divergence guard reports them."""
-    errstate = getattr(xp, "errstate", None)
-    if errstate is None:  # pragma: no cover - CuPy does not warn
-        yield
-        return
-    with errstate(over="ignore", invalid="ignore", divide="ignore"):
-        yield
 
 
 class Interrupts:
