@@ -340,7 +340,7 @@ class Loop:
                 # recording: eager from now on (a failed recording stops before the step)
                 self.compiled = None
                 return self.step(xb, yb)
-            value = float(loss._data)  # the replay's loss: a fresh Tensor of one value
+            value = float(loss._data.item())  # the replay's loss: a fresh Tensor, one value
             if self.guard is not None and not math.isfinite(value):
                 return self._diverge(f"the loss of batch {self.state.batch} is {value}")
         else:
