@@ -191,8 +191,13 @@ def _arg_key(a: Any) -> Any:
 
 def _signature(args: tuple, kwargs: dict) -> Any:
     """The cache key of a call, hashable when every argument is."""
-    key = [(a._data.shape, a._data.dtype, a._requires_grad) if type(a) is Tensor else _arg_key(a)
-           for a in args]  # fmt: skip
+    key = []
+    for a in args:  # a loop, not a comprehension: this runs before every replay
+        if type(a) is Tensor:
+            d = a._data
+            key.append((d.shape, d.dtype, a._requires_grad))
+        else:
+            key.append(_arg_key(a))
     if kwargs:
         key += sorted((k, _arg_key(v)) for k, v in kwargs.items())  # the names are unique
     key.append(autograd._mode.enabled)
