@@ -13,7 +13,10 @@ libraries spell differently (scatter-add, erf, moving arrays to the host) are sh
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import os
+from collections.abc import Iterator
 from typing import Any
 
 import numpy
@@ -49,6 +52,35 @@ def to_numpy(a: Any) -> numpy.ndarray:
     if xp is numpy:
         return numpy.asarray(a)
     return xp.asnumpy(a)  # pragma: no cover - needs a GPU
+
+
+# True inside quiet_floats (per thread and context, as NumPy's own error state)
+QUIET = contextvars.ContextVar("chainrule_quiet_floats", default=False)
+
+
+@contextlib.contextmanager
+def quiet_floats() -> Iterator[None]:
+    """No NumPy overflow/invalid/divide warnings inside: training's guards report non-finite values.
+
+    Ops may rely on it: inside, :data:`QUIET` is True, and the sigmoid, whose e^-x overflows on
+    purpose, skips entering an ``errstate`` of its own (a measurable cost on every call).
+
+    >>> with quiet_floats():
+    ...     float(xp.exp(xp.float32(1000.0))), QUIET.get()
+    (inf, True)
+    >>> QUIET.get()
+    False
+    """
+    errstate = getattr(xp, "errstate", None)
+    if errstate is None:  # pragma: no cover - CuPy does not warn
+        yield
+        return
+    token = QUIET.set(True)
+    try:
+        with errstate(over="ignore", invalid="ignore", divide="ignore"):
+            yield
+    finally:
+        QUIET.reset(token)
 
 
 def default_rng(seed: Any = None) -> numpy.random.Generator:

@@ -67,6 +67,7 @@ says so). Only the recording thread's ops are recorded; one step is recorded at 
 
 from __future__ import annotations
 
+import builtins
 import functools
 import threading
 import weakref
@@ -149,11 +150,13 @@ class CompiledStep:
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         key = _signature(args, kwargs)
-        if key is not None:
+        try:  # hashing the key is the test of whether every argument is hashable
             program = self._programs.get(key)
-            if program is not None:
-                self.stats["replays"] += 1
-                return program.run(args, kwargs)
+        except TypeError:
+            key = program = None
+        if program is not None:
+            self.stats["replays"] += 1
+            return program.run(args, kwargs)
         if key is None or len(self._programs) >= self.max_cache:
             self.stats["eager"] += 1
             return self.fn(*args, **kwargs)
@@ -187,18 +190,18 @@ def _arg_key(a: Any) -> Any:
 
 
 def _signature(args: tuple, kwargs: dict) -> Any:
-    try:
-        key = tuple(
-            [(a._data.shape, a._data.dtype, a.requires_grad) if type(a) is Tensor else _arg_key(a)
-             for a in args]
-        )  # fmt: skip
-        if kwargs:
-            key += tuple(sorted((k, _arg_key(v)) for k, v in kwargs.items()))
-        key += (autograd._mode.enabled,)
-        hash(key)
-    except TypeError:
-        return None
-    return key
+    """The cache key of a call, hashable when every argument is."""
+    key = []
+    for a in args:  # a loop, not a comprehension: this runs before every replay
+        if type(a) is Tensor:
+            d = a._data
+            key.append((d.shape, d.dtype, a._requires_grad))
+        else:
+            key.append(_arg_key(a))
+    if kwargs:
+        key += sorted((k, _arg_key(v)) for k, v in kwargs.items())  # the names are unique
+    key.append(autograd._mode.enabled)
+    return tuple(key)
 
 
 # ----------------------------------------------------------------------------- recording
@@ -522,6 +525,22 @@ def _result_spec(rec: _Recorder, value: Any) -> Any:
 
 
 # ----------------------------------------------------------------------------- code generation
+_CODE: dict[str, Any] = {}  # generated source -> its code object (the names differ per program)
+_CODE_MAX = 32
+
+
+def _code(source: str) -> Any:
+    """The compiled code of a generated source, cached: a step recorded again with the same
+    model and step (a new ``fit`` of the same network) gives the same text, and Python's
+    compiler costs milliseconds for a deep network's replay."""
+    code = _CODE.get(source)
+    if code is None:
+        if len(_CODE) >= _CODE_MAX:
+            _CODE.pop(next(iter(_CODE)), None)
+        code = _CODE[source] = builtins.compile(source, "<chainrule.compile>", "exec")
+    return code
+
+
 class _Program:
     """The generated replay of one recorded call."""
 
@@ -567,7 +586,7 @@ class _Program:
                 body.append(f"{self._name(method)}({', '.join(map(repr, margs))})")
         body.append(f"return {self._result(out_spec)}")
         self.source = "def _replay(args, kwargs):\n" + "\n".join("    " + b for b in body) + "\n"
-        exec(self.source, self.ns)  # our own generated code
+        exec(_code(self.source), self.ns)  # our own generated code
         self.run = self.ns["_replay"]
         self.rec = None  # the recording itself is no longer needed
         self.plan = None

@@ -74,7 +74,8 @@ class DataLoader:
     Notes
     -----
     Without shuffling, the batches of a TensorDataset are read-only views of its arrays (no
-    copy per epoch, which keeps full-batch descent cheap); shuffled batches are fresh copies.
+    copy per epoch, which keeps full-batch descent cheap); shuffled batches are fresh copies
+    (slices of one copy of the rows of a few consecutive batches, up to about 1 MiB).
 
     Examples
     --------
@@ -144,17 +145,26 @@ class DataLoader:
             return self._iter_arrays(self.dataset.arrays, order, n, bs, stop)
         return self._iter_examples(order, n, bs, stop)
 
+    GATHER_BYTES = 1 << 20  # shuffled rows copied at once: a few batches, not the dataset
+
     @staticmethod
     def _iter_arrays(
         arrays: tuple[Any, ...], order: Any, n: int, bs: int, stop: int
     ) -> Iterator[tuple[Tensor, ...]]:
-        for start in range(0, stop, bs):
-            end = min(start + bs, n)
-            if order is None:  # in order: read-only views of the dataset, no copy
-                yield tuple(Tensor(_read_only(a[start:end])) for a in arrays)
-            else:  # shuffled: one fancy index (a copy) per array
-                index = order[start:end]
-                yield tuple(Tensor(a[index]) for a in arrays)
+        if order is None:  # in order: read-only views of the dataset, no copy
+            for start in range(0, stop, bs):
+                yield tuple(Tensor(_read_only(a[start : min(start + bs, n)])) for a in arrays)
+            return
+        # shuffled: the rows of several batches gathered by one copy per array (take is
+        # a[index], 2-3x quicker), each batch a slice of it; for small batches the gather per
+        # batch costs more than the rows it copies
+        row_bytes = sum(a.itemsize * (a.size // n) for a in arrays)
+        block = max(1, DataLoader.GATHER_BYTES // max(row_bytes, 1) // bs) * bs
+        for first in range(0, stop, block):
+            index = order[first : min(first + block, stop, n)]
+            gathered = [a.take(index, axis=0) for a in arrays]
+            for start in range(0, len(index), bs):
+                yield tuple([Tensor(g[start : start + bs]) for g in gathered])
 
     def _iter_examples(
         self, order: Any, n: int, bs: int, stop: int

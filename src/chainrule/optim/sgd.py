@@ -96,22 +96,28 @@ class SGD(Optimizer):
         for g in self.param_groups:
             if g["momentum"] or g["weight_decay"] or type(g["lr"]) is not float:
                 return super()._update_all()
-        scratch = self._scratch
+        get = self._scratch.get
         multiply, subtract = xp.multiply, xp.subtract
         for group in self.param_groups:
             lr = group["lr"]
+            kind, scalar = None, lr
             for p in group["params"]:
                 grad = p.grad
                 if grad is None:
                     continue
                 g = grad._data
-                buf = scratch.get(p)
+                buf = get(p)
                 # a buffer is only made for a gradient of its parameter's shape, so this one
                 # test covers both (dtypes of one kind are one object: `is not` is quick, and a
                 # false alarm only makes a fresh buffer)
                 if buf is None or buf.shape != g.shape or buf.dtype is not g.dtype:
                     buf = self._buffer(p, g)
-                multiply(g, lr, out=buf)  # lr·g as in _update, into the reused array
+                if g.dtype is not kind:
+                    # lr in the gradient's dtype, as the ufunc would cast the float (NEP 50),
+                    # converted once per group and dtype, not inside every multiply
+                    kind = g.dtype
+                    scalar = kind.type(lr) if kind.kind == "f" else lr
+                multiply(g, scalar, out=buf)  # lr·g as in _update, into the reused array
                 data = p._data
                 subtract(data, buf, out=data)
         return None

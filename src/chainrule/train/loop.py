@@ -481,9 +481,12 @@ def _data_parallel(model: Any, distributed: bool | None) -> Any:
 class _Data:
     """What ``fit`` trains on: the training batches and, optionally, validation batches."""
 
-    def __init__(self, loader: Iterable[Any], n_train: int | None) -> None:
+    def __init__(self, loader: Iterable[Any], n_train: int | None, cast: bool = True) -> None:
         self.loader = loader
         self.n_train = n_train
+        # whether batches need _cast_batch: not those of fit's own loader over the prepared
+        # arrays (Tensors already in the model's dtype)
+        self.cast = cast
         self.n_val: int | None = None
         self.val_batches: Callable[[], Iterable[Any]] | None = None
 
@@ -579,7 +582,7 @@ def _prepare_data(
             )
             if not loader.shuffle and len(loader) <= _FixedBatches.MAX_BATCHES:
                 loader = _FixedBatches(loader)
-        data = _Data(loader, int(Xa.shape[0]))
+        data = _Data(loader, int(Xa.shape[0]), cast=ddp is not None)
         if val is not None:
             _set_validation(data, *val)
     if validation_data is not None:
@@ -636,7 +639,7 @@ def _train_epoch(loop: Loop, data: _Data, metric_fns: Sequence[Any], dtype: Any)
     t0 = time.perf_counter()
     lr = loop.begin_epoch()
     coll = _Collector(True) if metric_fns else None
-    batches = (_cast_batch(batch, dtype) for batch in data.loader)
+    batches = (_cast_batch(b, dtype) for b in data.loader) if data.cast else data.loader
     if not loop.run_epoch(batches, None if coll is None else coll.add):
         return True
     if loop.epoch == 0 and loop.dead is not None:

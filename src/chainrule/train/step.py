@@ -39,7 +39,7 @@ import warnings
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Any
 
-from chainrule.backend import xp
+from chainrule.backend import quiet_floats, xp
 from chainrule.compile import CompileError
 from chainrule.compile import compile as _compile
 from chainrule.tensor import Tensor
@@ -106,17 +106,6 @@ def _as_column(yb: Tensor, dtype: Any) -> Tensor:
     if data.dtype.kind != "f":
         data = data.astype(dtype)
     return Tensor(data)
-
-
-@contextlib.contextmanager
-def quiet_floats() -> Iterator[None]:
-    """No NumPy overflow/invalid warnings while training: the divergence guard reports them."""
-    errstate = getattr(xp, "errstate", None)
-    if errstate is None:  # pragma: no cover - CuPy does not warn
-        yield
-        return
-    with errstate(over="ignore", invalid="ignore", divide="ignore"):
-        yield
 
 
 class Interrupts:
@@ -343,10 +332,15 @@ class Loop:
         if self.ddp is not None:
             return self._step_ranks(xb, yb)
         if self.compiled is not None and self.steps:
-            loss, out, yb = self._replayed(xb, yb)
-            if loss is None:
-                return self.step(xb, yb)  # not replayable: eager from now on
-            value = float(loss.item())
+            yb = self._replay_targets(yb)
+            try:
+                loss, out = self.compiled(xb, yb)
+            except (CompileError, ValueError):
+                # a step that reads values, draws random numbers, or meets a NaN while
+                # recording: eager from now on (a failed recording stops before the step)
+                self.compiled = None
+                return self.step(xb, yb)
+            value = float(loss._data.item())  # the replay's loss: a fresh Tensor, one value
             if self.guard is not None and not math.isfinite(value):
                 return self._diverge(f"the loss of batch {self.state.batch} is {value}")
         else:
@@ -429,23 +423,13 @@ class Loop:
         self.optimizer.step()
         return loss, out
 
-    def _replayed(self, xb: Any, yb: Any) -> tuple[Any, Any, Any]:
-        """The compiled step's (loss, outputs, targets); loss None when it cannot be replayed.
-
-        The targets are aligned outside the step, from the outputs' shape seen eagerly (a new
-        Tensor made inside a step could not be replayed).
-        """
+    def _replay_targets(self, yb: Any) -> Any:
+        """The targets of a compiled step, aligned outside it from the outputs' shape seen
+        eagerly (a new Tensor made inside a step could not be replayed)."""
         shape = self._out.shape
-        if self.align and getattr(yb, "ndim", 0) == 1 and len(shape) == 2 and shape[1] == 1:
-            yb = _as_column(yb, self._out.dtype)
-        try:
-            loss, out = self.compiled(xb, yb)
-        except (CompileError, ValueError):
-            # a step that reads values, draws random numbers, or meets a NaN while recording:
-            # run it eagerly (a failed recording stops before the optimiser steps)
-            self.compiled = None
-            return None, None, yb
-        return loss, out, yb
+        if len(shape) == 2 and shape[1] == 1 and self.align and getattr(yb, "ndim", 0) == 1:
+            return _as_column(yb, self._out.dtype)
+        return yb
 
     def _check_dead(self, xb: Any) -> None:
         self.dead = dead_units(self.model, xb)
@@ -464,13 +448,13 @@ class Loop:
         non-empty ones). Returns False when training diverged (the weights restored, the
         warning given, ``"diverged"`` requested).
         """
-        state, expired = self.state, self._expired
+        state, expired, interrupts = self.state, self._expired, self.interrupts
         for xb, yb in () if self.diverged is not None else batches:
             if self.step(xb, yb) is None:
                 break
             if collect is not None and self.out is not None:
                 collect(self.out._data, self.targets._data)
-            if self.interrupts is not None and self.interrupts.requested:
+            if interrupts is not None and interrupts.requested:
                 raise KeyboardInterrupt
             if state.stop:
                 break
