@@ -294,18 +294,28 @@ class FlatParameters:
         offset = 0
         self.n_weight_values = sum(sizes[:n_weights])
         self.slices: list[slice] = []  # where each parameter lies in ``flat``
+        self.grad_views: list[Any] = []  # each parameter's part of ``grad``, in its shape
         for p, size in zip(self.params, sizes):
             view = self.flat[offset : offset + size].reshape(p._data.shape)
             view[...] = p._data
             p._data = view
             self.slices.append(slice(offset, offset + size))
+            self.grad_views.append(self.grad[offset : offset + size].reshape(view.shape))
             offset += size
         self.weights = self.flat[: self.n_weight_values]
         self.grad_weights = self.grad[: self.n_weight_values]
 
     def gather(self, grads: Sequence[Any]) -> Any:
-        """Copy per-parameter gradient arrays (in parameter order) into :attr:`grad`."""
-        xp.concatenate([g.reshape(-1) for g in grads], out=self.grad)
+        """Copy per-parameter gradient arrays (in parameter order) into :attr:`grad`; an array
+        that already is its part of :attr:`grad` (a view from :attr:`grad_views`, which a
+        caller may compute into) stays where it is."""
+        views = self.grad_views
+        if any(g is v for g, v in zip(grads, views)):
+            for g, v in zip(grads, views):
+                if g is not v:
+                    v[...] = g
+        else:
+            xp.concatenate([g.reshape(-1) for g in grads], out=self.grad)
         return self.grad
 
     def squared_norm(self) -> float:

@@ -217,10 +217,10 @@ class _BatchLoss:
     """
 
     def __init__(
-        self, value: float, z: Tensor, delta: Any, weights: list[Any], coef: float, scratch: list
+        self, value: float, z: Tensor, delta: Any, weights: list[Any], coef: float, grad_out: list
     ):
         self.value, self.z, self.delta, self.weights, self.coef = value, z, delta, weights, coef
-        self.scratch = scratch
+        self.grad_out = grad_out
 
     def item(self) -> float:
         return self.value
@@ -228,9 +228,9 @@ class _BatchLoss:
     def backward(self) -> None:
         self.z.backward(self.delta)
         if self.coef:
-            # g + 2c·w into a buffer kept across steps (the engine's gradient array is read
-            # only; allocating the sum afresh costs more than the two passes themselves)
-            for w, out in zip(self.weights, self.scratch):
+            # g + 2c·w straight into the optimiser's flat gradient (the engine's gradient
+            # array is read only; a fresh sum, then its copy, would cost two more passes)
+            for w, out in zip(self.weights, self.grad_out):
                 xp.multiply(w._data, 2.0 * self.coef, out=out)
                 out += w.grad._data
                 w.grad = Tensor(out)
@@ -251,7 +251,7 @@ class _Objective:
     def __init__(self, kind: str, flat: FlatParameters, alpha: float, extra: Any) -> None:
         self.kind, self.flat, self.half_alpha, self.extra = kind, flat, 0.5 * float(alpha), extra
         self.weights = flat.params[: len(flat.params) // 2]
-        self.scratch = [xp.empty_like(w._data) for w in self.weights] if alpha else []
+        self.grad_out = flat.grad_views[: len(self.weights)]
 
     def __call__(self, z: Tensor, batch: tuple) -> _BatchLoss:
         Y, sw, sw_sum, extra = batch
@@ -259,7 +259,7 @@ class _Objective:
         coef = self.half_alpha / sw_sum if self.half_alpha else 0.0
         if coef:
             loss += coef * self.flat.squared_norm()
-        return _BatchLoss(loss, z, delta, self.weights, coef, self.scratch)
+        return _BatchLoss(loss, z, delta, self.weights, coef, self.grad_out)
 
 
 class _Batches:
