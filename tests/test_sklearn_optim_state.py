@@ -7,7 +7,7 @@ import pytest
 pytest.importorskip("sklearn")
 
 import chainrule as cr
-from chainrule import nn
+from chainrule import checkpoint, nn
 from chainrule.backend import xp
 from chainrule.estimators._base import FlatParameters, SklearnAdam, SklearnSGD
 
@@ -47,16 +47,24 @@ def snapshot(model: nn.Module) -> dict[str, np.ndarray]:
     return {k: v.numpy().copy() for k, v in model.state_dict().items()}
 
 
+@pytest.mark.parametrize("via", ["state_dict", "checkpoint"])
 @pytest.mark.parametrize("name", sorted(OPTIMISERS))
-def test_round_trip_resumes_bit_identically(name):
+def test_round_trip_resumes_bit_identically(name, via, tmp_path):
     model, opt = build(name)
     train(model, opt, 7)
     saved_weights, saved_state = snapshot(model), opt.state_dict()
+    if via == "checkpoint":
+        checkpoint.save(model, tmp_path / "ck", optimizer=opt)
     train(model, opt, 6)
     expected = snapshot(model)
 
-    fresh_model, fresh_opt = build(name, saved_weights)
-    fresh_opt.load_state_dict(saved_state)
+    if via == "checkpoint":
+        fresh_model, fresh_opt = build(name)
+        checkpoint.load(tmp_path / "ck", model=fresh_model, optimizer=fresh_opt)
+        fresh_model.train()
+    else:
+        fresh_model, fresh_opt = build(name, saved_weights)
+        fresh_opt.load_state_dict(saved_state)
     assert fresh_opt.param_groups[0]["lr"] == saved_state["param_groups"][0]["lr"]
     train(fresh_model, fresh_opt, 6)
     got = snapshot(fresh_model)

@@ -18,7 +18,8 @@ What lives here:
   so that an optimiser step is a handful of vectorised calls, whatever the number of layers;
 - the two stochastic optimisers of scikit-learn's MLP (:class:`SklearnSGD`,
   :class:`SklearnAdam`), real :class:`~chainrule.optim.Optimizer` subclasses with its exact
-  update equations, on that flat array, in place.
+  update equations, on that flat array, in place; their state dicts hold their flat buffers
+  (per parameter, in PyTorch's layout), so a checkpoint resumes training exactly.
 """
 
 from __future__ import annotations
