@@ -41,7 +41,7 @@ several-fold. Both libraries run under the same setting.
 
 Usage::
 
-    python benchmarks/vs_sklearn.py            # about 10 s on a 2-core machine
+    python benchmarks/vs_sklearn.py            # about 30 s on a quiet 2-core machine
     python benchmarks/vs_sklearn.py --seeds 3  # quicker
     python benchmarks/vs_sklearn.py --threads 0
     python benchmarks/vs_sklearn.py --only mnist --repeats 5  # the MNIST-size target alone
