@@ -18,11 +18,13 @@ What lives here:
   so that an optimiser step is a handful of vectorised calls, whatever the number of layers;
 - the two stochastic optimisers of scikit-learn's MLP (:class:`SklearnSGD`,
   :class:`SklearnAdam`), real :class:`~chainrule.optim.Optimizer` subclasses with its exact
-  update equations, on that flat array, in place.
+  update equations, on that flat array, in place; their state dicts hold their flat buffers
+  (per parameter, in PyTorch's layout), so a checkpoint resumes training exactly.
 """
 
 from __future__ import annotations
 
+import contextlib
 import math
 import numbers
 from collections.abc import Sequence
@@ -292,17 +294,29 @@ class FlatParameters:
         self.grad = xp.empty_like(self.flat)
         offset = 0
         self.n_weight_values = sum(sizes[:n_weights])
+        self.slices: list[slice] = []  # where each parameter lies in ``flat``
+        self.grad_views: list[Any] = []  # each parameter's part of ``grad``, in its shape
         for p, size in zip(self.params, sizes):
             view = self.flat[offset : offset + size].reshape(p._data.shape)
             view[...] = p._data
             p._data = view
+            self.slices.append(slice(offset, offset + size))
+            self.grad_views.append(self.grad[offset : offset + size].reshape(view.shape))
             offset += size
         self.weights = self.flat[: self.n_weight_values]
         self.grad_weights = self.grad[: self.n_weight_values]
 
     def gather(self, grads: Sequence[Any]) -> Any:
-        """Copy per-parameter gradient arrays (in parameter order) into :attr:`grad`."""
-        xp.concatenate([g.reshape(-1) for g in grads], out=self.grad)
+        """Copy per-parameter gradient arrays (in parameter order) into :attr:`grad`; an array
+        that already is its part of :attr:`grad` (a view from :attr:`grad_views`, which a
+        caller may compute into) stays where it is."""
+        views = self.grad_views
+        if any(g is v for g, v in zip(grads, views)):
+            for g, v in zip(grads, views):
+                if g is not v:
+                    v[...] = g
+        else:
+            xp.concatenate([g.reshape(-1) for g in grads], out=self.grad)
         return self.grad
 
     def squared_norm(self) -> float:
@@ -334,6 +348,84 @@ class _FlatOptimizer(Optimizer):
 
     def update(self, theta: Any, grad: Any) -> None:  # pragma: no cover - abstract
         raise NotImplementedError
+
+    # ------------------------------------------------------------------ state dicts
+    def _buffers(self) -> dict[str, Any]:
+        """The flat state arrays, under the per-parameter names of the state dict."""
+        return {}
+
+    def _counters(self) -> dict[str, int]:
+        """The step counts shared by every parameter, under their state-dict names."""
+        return {}
+
+    def _set_counters(self, counters: dict[str, int]) -> None:
+        """Restore what :meth:`_counters` returned."""
+
+    def _init_state(self, p: Parameter, group: dict[str, Any]) -> dict[str, Any]:
+        # the entries a loaded state dict must have (checked by Optimizer.load_state_dict)
+        state: dict[str, Any] = {name: xp.zeros(p.shape, p.dtype) for name in self._buffers()}
+        state.update(dict.fromkeys(self._counters(), 0))
+        return state
+
+    def state_dict(self) -> dict[str, Any]:
+        """The state in PyTorch's layout: each parameter's slices of the flat buffers (copies)
+        and the step counts, under the names of :class:`~chainrule.optim.SGD` and
+        :class:`~chainrule.optim.Adam` (``momentum_buffer``; ``step``, ``exp_avg``,
+        ``exp_avg_sq``), plus the group's options.
+
+        Examples
+        --------
+        >>> import chainrule as cr
+        >>> from chainrule.backend import xp
+        >>> w = cr.nn.Parameter(cr.ones(3))
+        >>> opt = SklearnAdam(FlatParameters([w], xp.float32, 1), 0.1, 0.9, 0.999, 1e-8)
+        >>> w.grad = cr.ones(3)
+        >>> opt.step()
+        >>> sd = opt.state_dict()
+        >>> sd["state"][0]["step"], sd["state"][0]["exp_avg"].tolist()
+        (1, [0.1, 0.1, 0.1])
+        """
+        sd = super().state_dict()
+        buffers, counters = self._buffers(), self._counters()
+        for i, (p, sl) in enumerate(zip(self.flat.params, self.flat.slices)):
+            entry = {name: buf[sl].reshape(p.shape).copy() for name, buf in buffers.items()}
+            sd["state"][i] = {**counters, **entry}
+        return sd
+
+    def load_state_dict(self, state_dict: dict[str, Any]) -> None:
+        """Restore :meth:`state_dict`'s options, buffers and step counts (checked first, as
+        :meth:`chainrule.optim.Optimizer.load_state_dict` checks them). A parameter without an
+        entry starts from zero buffers."""
+        counters = self._loaded_counters(state_dict)
+        super().load_state_dict(state_dict)  # checks entries and shapes, casts, copies
+        loaded = dict(self.state)
+        self.state.clear()  # the state lives in the flat buffers
+        for p, sl in zip(self.flat.params, self.flat.slices):
+            entry = loaded.get(p)
+            for name, buf in self._buffers().items():
+                buf[sl] = 0 if entry is None else entry[name].reshape(-1)
+        self._set_counters(counters)
+
+    def _loaded_counters(self, state_dict: Any) -> dict[str, int]:
+        """The step counts of ``state_dict``'s entries (0 without any); ValueError when the
+        parameters' counts differ, since one count serves them all."""
+        saved = state_dict.get("state") if isinstance(state_dict, dict) else None
+        entries = (
+            [st for st in saved.values() if isinstance(st, dict)] if isinstance(saved, dict) else []
+        )
+        counters = {}
+        for name in self._counters():
+            values = set()
+            for st in entries:
+                with contextlib.suppress(TypeError, ValueError, KeyError):
+                    values.add(int(st[name]))  # a bad entry is reported by the full check
+            if len(values) > 1:
+                raise ValueError(
+                    f"{type(self).__name__} keeps one {name!r} for all parameters, but the "
+                    f"loaded state has {sorted(values)}"
+                )
+            counters[name] = values.pop() if values else 0
+        return counters
 
     def iteration_ends(self, time_step: int) -> None:
         """After an epoch (``time_step`` samples seen): the learning-rate schedule."""
@@ -398,6 +490,9 @@ class SklearnSGD(_FlatOptimizer):
         else:
             theta += v
 
+    def _buffers(self) -> dict[str, Any]:
+        return {"momentum_buffer": self.velocity}
+
     def iteration_ends(self, time_step: int) -> None:
         if self.lr_schedule == "invscaling":
             self.learning_rate = self.learning_rate_init / (time_step + 1) ** self.power_t
@@ -444,6 +539,21 @@ class SklearnAdam(_FlatOptimizer):
         self.v = xp.zeros_like(flat.flat)
         self._tmp = xp.empty_like(flat.flat)
 
+    def _buffers(self) -> dict[str, Any]:
+        return {"exp_avg": self.m, "exp_avg_sq": self.v}
+
+    def _counters(self) -> dict[str, int]:
+        return {"step": self.t}
+
+    def _set_counters(self, counters: dict[str, int]) -> None:
+        self.t = counters["step"]
+        self.learning_rate = self._step_size() if self.t else self.param_groups[0]["lr"]
+
+    def _step_size(self) -> float:
+        """η·√(1−β₂ᵗ)/(1−β₁ᵗ), the bias-corrected step of update t."""
+        b1, b2, t = self.beta_1, self.beta_2, self.t
+        return self.param_groups[0]["lr"] * math.sqrt(1.0 - b2**t) / (1.0 - b1**t)
+
     def update(self, theta: Any, grad: Any) -> None:
         """One in-place update of ``theta`` from ``grad``."""
         b1, b2, m, v, tmp = self.beta_1, self.beta_2, self.m, self.v, self._tmp
@@ -455,9 +565,7 @@ class SklearnAdam(_FlatOptimizer):
         tmp *= 1.0 - b2
         v *= b2
         v += tmp
-        self.learning_rate = (
-            self.param_groups[0]["lr"] * math.sqrt(1.0 - b2**self.t) / (1.0 - b1**self.t)
-        )
+        self.learning_rate = self._step_size()
         xp.sqrt(v, out=tmp)
         tmp += self.epsilon
         xp.divide(m, tmp, out=tmp)

@@ -216,8 +216,11 @@ class _BatchLoss:
     added to the weights' gradients.
     """
 
-    def __init__(self, value: float, z: Tensor, delta: Any, weights: list[Any], coef: float):
+    def __init__(
+        self, value: float, z: Tensor, delta: Any, weights: list[Any], coef: float, grad_out: list
+    ):
         self.value, self.z, self.delta, self.weights, self.coef = value, z, delta, weights, coef
+        self.grad_out = grad_out
 
     def item(self) -> float:
         return self.value
@@ -225,8 +228,12 @@ class _BatchLoss:
     def backward(self) -> None:
         self.z.backward(self.delta)
         if self.coef:
-            for w in self.weights:
-                w.grad = Tensor(w.grad._data + w._data * (2.0 * self.coef))
+            # g + 2c·w straight into the optimiser's flat gradient (the engine's gradient
+            # array is read only; a fresh sum, then its copy, would cost two more passes)
+            for w, out in zip(self.weights, self.grad_out):
+                xp.multiply(w._data, 2.0 * self.coef, out=out)
+                out += w.grad._data
+                w.grad = Tensor(out)
 
     def gradients(self, params: list[Any]) -> list[Any]:
         """The gradient arrays of ``params`` without touching ``.grad`` (for L-BFGS)."""
@@ -244,6 +251,7 @@ class _Objective:
     def __init__(self, kind: str, flat: FlatParameters, alpha: float, extra: Any) -> None:
         self.kind, self.flat, self.half_alpha, self.extra = kind, flat, 0.5 * float(alpha), extra
         self.weights = flat.params[: len(flat.params) // 2]
+        self.grad_out = flat.grad_views[: len(self.weights)]
 
     def __call__(self, z: Tensor, batch: tuple) -> _BatchLoss:
         Y, sw, sw_sum, extra = batch
@@ -251,7 +259,7 @@ class _Objective:
         coef = self.half_alpha / sw_sum if self.half_alpha else 0.0
         if coef:
             loss += coef * self.flat.squared_norm()
-        return _BatchLoss(loss, z, delta, self.weights, coef)
+        return _BatchLoss(loss, z, delta, self.weights, coef, self.grad_out)
 
 
 class _Batches:
@@ -266,20 +274,22 @@ class _Batches:
 
     def epoch(self) -> Any:
         X, Y, sw, extra = self.X, self.Y, self.sw, self.extra
+        order = None
         if self.shuffle:
             perm = np.arange(len(self.order))
             self.rs.shuffle(perm)  # sklearn.utils.shuffle's draw
             self.order = self.order[perm]
-            take = xp.asarray(self.order)
-            X, Y = X[take], Y[take]
-            sw = None if sw is None else sw[take]
-            extra = None if extra is None else extra[take]
+            order = xp.asarray(self.order)
         for sl in self.slices:
-            swb = None if sw is None else sw[sl]
+            # each batch gathered on its own (as scikit-learn does): a few hundred rows that
+            # stay in cache for the forward and backward matmuls, where a shuffled copy of the
+            # whole data set would be written out and read back from memory
+            take = sl if order is None else order[sl]
+            swb = None if sw is None else sw[take]
             total = float(sl.stop - sl.start) if swb is None else float(swb.sum(dtype=np.float64))
             if total <= 0.0:  # a batch of zero weight carries no gradient: skip it
                 continue
-            yield Tensor(X[sl]), (Y[sl], swb, total, None if extra is None else extra[sl])
+            yield Tensor(X[take]), (Y[take], swb, total, None if extra is None else extra[take])
 
 
 class _SklearnStopping:
