@@ -274,7 +274,7 @@ class TorchMethods:
         return _tensor_module.tensor(data, dtype=dtype or self._data.dtype)
 
     def square(self) -> Any:
-        return self * self
+        return self**2  # PyTorch: a bool tensor squares to int64, as ** gives
 
     def neg(self) -> Any:
         return _ops().neg(self)
@@ -380,7 +380,13 @@ class TorchMethods:
         raise missing(f"torch.Tensor.{name}")
 
     def retain_grad(self) -> None:
-        raise NotImplementedError(
-            "chainrule does not implement torch.Tensor.retain_grad(); use "
-            "chainrule.autograd.grad(loss, [tensor]) for a non-leaf gradient"
-        )
+        """Keep this non-leaf tensor's gradient in ``.grad`` on backward, as PyTorch does."""
+        if not self._requires_grad:
+            raise RuntimeError("can't retain_grad on Tensor that has requires_grad=False")
+        if self.grad_fn is not None:
+            self.grad_fn.retained = self
+
+    @property
+    def retains_grad(self) -> bool:
+        """Whether :meth:`retain_grad` was called on this non-leaf tensor."""
+        return self.grad_fn is not None and self.grad_fn.retained is self

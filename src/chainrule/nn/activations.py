@@ -142,11 +142,12 @@ class Softplus(_OneSetting):
 
 
 class Softmax(_OneSetting):
-    """Probabilities along ``dim``."""
+    """Probabilities along ``dim`` (without one, PyTorch's implicit choice: see
+    :func:`chainrule.softmax`)."""
 
     _setting = "dim"
 
-    def __init__(self, dim: int = -1) -> None:
+    def __init__(self, dim: int | None = None) -> None:
         super().__init__()
         self.dim = dim
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from chainrule.autograd import primitive
 from chainrule.backend import xp
+from chainrule.dtypes import float64, promote_result  # PyTorch's int/float promotion
 
 
 @primitive
@@ -21,7 +22,8 @@ def clip(x, min=None, max=None):
     """Limit values to [min, max]; either bound may be None."""
     if min is None and max is None:
         raise ValueError("clip needs at least one of min and max")
-    return xp.clip(x, min, max)
+    bound = max if getattr(max, "dtype", None) is float64 or min is None else min
+    return promote_result(xp.clip(x, min, max), x, bound)
 
 
 def _clip_vjp(F, g, out, x, min=None, max=None):
@@ -40,7 +42,7 @@ clip.defvjp(_clip_vjp)
 @primitive
 def maximum(a, b):
     """Elementwise larger of ``a`` and ``b``; ties share the gradient equally."""
-    return xp.maximum(a, b)
+    return promote_result(xp.maximum(a, b), a, b)
 
 
 maximum.defvjp(
@@ -52,7 +54,7 @@ maximum.defvjp(
 @primitive
 def minimum(a, b):
     """Elementwise smaller of ``a`` and ``b``; ties share the gradient equally."""
-    return xp.minimum(a, b)
+    return promote_result(xp.minimum(a, b), a, b)
 
 
 minimum.defvjp(
@@ -66,7 +68,7 @@ def where(condition, a, b):
     """``a`` where ``condition`` holds, else ``b`` (with broadcasting)."""
     if isinstance(condition, bool):  # a rule may pass a Python bool; CuPy wants an array
         condition = xp.asarray(condition)
-    return xp.where(condition, a, b)
+    return promote_result(xp.where(condition, a, b), a, b)
 
 
 where.defvjp(
