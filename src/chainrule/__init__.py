@@ -79,6 +79,12 @@ from chainrule.ops import __all__ as _ops_all
 from chainrule.tensor import Tensor, as_tensor, is_floating_point, is_tensor, tensor
 from chainrule.tensor_files import load, save  # torch.save of state dicts; else checkpoint
 
+# isort: split
+# PyTorch's meaning for these names, over the op namespace's (F.one_hot: int64; F.pad: widths
+# from the last dim back); NumPy's spellings stay in chainrule.ops
+from chainrule.nn.torch_functional import one_hot as one_hot
+from chainrule.nn.torch_functional import pad as pad
+
 inference_mode = no_grad  # PyTorch's faster no_grad; here the same thing
 
 __version__ = "0.1.0"

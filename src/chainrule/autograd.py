@@ -655,7 +655,9 @@ def run_backward(
 import sys as _sys  # noqa: E402
 
 from chainrule import autograd_functional as functional  # noqa: E402
-from chainrule.autograd_api import grad  # noqa: E402
+from chainrule._missing import module_getattr as _module_getattr  # noqa: E402
+from chainrule.autograd_api import Variable, grad  # noqa: E402
 
 _sys.modules[__name__ + ".functional"] = functional
-__all__ += ["functional", "grad"]
+__all__ += ["Variable", "functional", "grad"]
+__getattr__ = _module_getattr("torch.autograd", __all__)  # others: NotImplementedError

@@ -26,7 +26,20 @@ from chainrule.autograd import _new, run_backward
 from chainrule.backend import xp
 from chainrule.tensor import Tensor
 
-__all__ = ["grad"]
+__all__ = ["Variable", "grad"]
+
+
+def Variable(data: Any, requires_grad: bool = False, volatile: bool = False) -> Tensor:
+    """PyTorch's legacy ``torch.autograd.Variable``: today's Tensor, a new leaf over the same
+    values (old tutorials wrap inputs and weights in it).
+
+    >>> import chainrule as cr
+    >>> from chainrule.autograd import Variable
+    >>> Variable(cr.ones(2), requires_grad=True)
+    tensor([1., 1.], requires_grad=True)
+    """
+    t = Tensor(data._data if isinstance(data, Tensor) else data)
+    return t.requires_grad_(requires_grad) if requires_grad else t
 
 
 def _as_list(x: Any) -> list[Any]:

@@ -23,6 +23,7 @@ from chainrule import dtypes
 from chainrule import tensor as _tensor_module
 from chainrule._missing import missing
 from chainrule.backend import xp
+from chainrule.device import device as _device
 
 __all__ = ["Size", "TorchMethods"]
 
@@ -102,8 +103,8 @@ class TorchMethods:
         return self._data.itemsize
 
     @property
-    def device(self) -> str:
-        return "cpu"
+    def device(self) -> Any:
+        return _CPU  # a torch.device-like object: .type, ==, str() all as PyTorch's
 
     @property
     def is_cuda(self) -> bool:
@@ -129,9 +130,15 @@ class TorchMethods:
         return self.astype(dtype)
 
     def type(self, dtype: Any = None) -> Any:
-        """With no argument the type name (``'torch.FloatTensor'`` style); else ``.to(dtype)``."""
+        """With no argument PyTorch's legacy type name (``'torch.FloatTensor'``, so code that
+        compares it runs unchanged); else ``.to(dtype)``.
+
+        >>> import chainrule as cr
+        >>> cr.ones(1).type(), cr.tensor([1]).type(), cr.tensor([True]).type()
+        ('torch.FloatTensor', 'torch.LongTensor', 'torch.BoolTensor')
+        """
         if dtype is None:
-            return f"chainrule.{self._data.dtype}"
+            return f"torch.{_LEGACY_TYPE_NAMES.get(self._data.dtype.name, 'Tensor')}"
         return self.to(dtype)
 
     def type_as(self, other: Any) -> Any:
@@ -218,6 +225,9 @@ class TorchMethods:
 
     def index_add(self, dim: int, index: Any, source: Any, *, alpha: float = 1) -> Any:
         return _ops().index_add(self, dim, index, source, alpha=alpha)
+
+    def nonzero(self, *, as_tuple: bool = False) -> Any:
+        return _ops().nonzero(self, as_tuple=as_tuple)
 
     def masked_fill(self, mask: Any, value: Any) -> Any:
         return _ops().masked_fill(self, mask, value)
@@ -390,3 +400,17 @@ class TorchMethods:
     def retains_grad(self) -> bool:
         """Whether :meth:`retain_grad` was called on this non-leaf tensor."""
         return self.grad_fn is not None and self.grad_fn.retained is self
+
+
+_LEGACY_TYPE_NAMES = {
+    "float32": "FloatTensor",
+    "float64": "DoubleTensor",
+    "float16": "HalfTensor",
+    "int64": "LongTensor",
+    "int32": "IntTensor",
+    "int16": "ShortTensor",
+    "int8": "CharTensor",
+    "uint8": "ByteTensor",
+    "bool": "BoolTensor",
+}
+_CPU = _device("cpu")

@@ -30,14 +30,11 @@ from chainrule.ops import (
     avg_pool2d,
     conv1d,
     conv2d,
-    elu,
     fold,
     gelu,
-    leaky_relu,
     log_softmax,
     max_pool2d,
     mean,
-    relu,
     sigmoid,
     softmax,
     sqrt,
@@ -79,12 +76,16 @@ __all__ = [
     "unfold",
 ]
 
-# PyTorch's spellings of one_hot (int64), pad (last dim first), normalize, silu, embedding
+# PyTorch's spellings of one_hot (int64), pad (last dim first), normalize, silu, embedding,
+# and the activations that take PyTorch's ``inplace``
 from chainrule.nn.torch_functional import (
+    elu,
     embedding,
+    leaky_relu,
     normalize,
     one_hot,
     pad,
+    relu,
     silu,
     smooth_l1_loss,
 )

@@ -17,7 +17,50 @@ from chainrule import dtypes, ops
 from chainrule.ops.norms import norm
 from chainrule.tensor import Tensor
 
-__all__ = ["embedding", "normalize", "one_hot", "pad", "silu", "smooth_l1_loss"]
+__all__ = [
+    "elu",
+    "embedding",
+    "leaky_relu",
+    "normalize",
+    "one_hot",
+    "pad",
+    "relu",
+    "silu",
+    "smooth_l1_loss",
+]
+
+
+def _maybe_inplace(input: Any, out: Tensor, inplace: bool) -> Tensor:
+    """PyTorch's ``inplace=True``: the input takes the result's values and is returned. Only
+    for a tensor outside autograd: the engine records no in-place ops, so a tensor that
+    requires grad gets the result as a new tensor (the same values)."""
+    if inplace and isinstance(input, Tensor) and not input.requires_grad:
+        input._data[...] = out._data
+        return input
+    return out
+
+
+def relu(input: Any, inplace: bool = False) -> Tensor:
+    """max(x, 0), as ``torch.nn.functional.relu`` (``inplace`` as :func:`_maybe_inplace`).
+
+    >>> import chainrule as cr
+    >>> from chainrule.nn import functional as F
+    >>> x = cr.tensor([-1.0, 2.0])
+    >>> _ = F.relu(x, inplace=True)
+    >>> x
+    tensor([0., 2.])
+    """
+    return _maybe_inplace(input, ops.relu(input), inplace)
+
+
+def leaky_relu(input: Any, negative_slope: float = 0.01, inplace: bool = False) -> Tensor:
+    """x for x > 0, else ``negative_slope``·x, as ``torch.nn.functional.leaky_relu``."""
+    return _maybe_inplace(input, ops.leaky_relu(input, negative_slope), inplace)
+
+
+def elu(input: Any, alpha: float = 1.0, inplace: bool = False) -> Tensor:
+    """x for x > 0, else α(eˣ - 1), as ``torch.nn.functional.elu``."""
+    return _maybe_inplace(input, ops.elu(input, alpha), inplace)
 
 
 def one_hot(tensor: Any, num_classes: int = -1) -> Tensor:
@@ -66,7 +109,7 @@ def normalize(input: Any, p: float = 2.0, dim: int = 1, eps: float = 1e-12) -> T
     return input / ops.clamp(norm(input, p, dim, keepdim=True), min=eps)
 
 
-def silu(input: Any) -> Tensor:
+def silu(input: Any, inplace: bool = False) -> Tensor:
     """x·σ(x) (also called swish).
 
     >>> import chainrule as cr
@@ -74,7 +117,7 @@ def silu(input: Any) -> Tensor:
     >>> round(F.silu(cr.tensor([1.0])).item(), 4)
     0.7311
     """
-    return input * ops.sigmoid(input)
+    return _maybe_inplace(input, input * ops.sigmoid(input), inplace)
 
 
 def embedding(input: Any, weight: Any, padding_idx: int | None = None) -> Tensor:

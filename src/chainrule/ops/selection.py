@@ -15,6 +15,7 @@ from __future__ import annotations
 from chainrule.autograd import primitive
 from chainrule.backend import xp
 from chainrule.dtypes import float64, promote_result  # PyTorch's int/float promotion
+from chainrule.tensor import Tensor
 
 
 @primitive
@@ -76,3 +77,38 @@ where.defvjp(
     lambda F, g, out, c, a, b: F.where(c, g, 0.0),
     lambda F, g, out, c, a, b: F.where(c, 0.0, g),
 )
+
+_where3 = where  # the op; ``where`` below adds PyTorch's one-argument form
+
+
+def where(condition, input=None, other=None):
+    """``input`` where ``condition`` holds, else ``other``; with the condition alone, the
+    indices where it holds, one int64 tensor per dim (PyTorch's ``nonzero(as_tuple=True)``).
+
+    >>> import chainrule as cr
+    >>> x = cr.tensor([[1.0, -2.0], [3.0, 0.0]])
+    >>> cr.where(x > 0, x, 0.0).tolist()
+    [[1.0, 0.0], [3.0, 0.0]]
+    >>> [t.tolist() for t in cr.where(x > 0)]
+    [[0, 1], [0, 0]]
+    """
+    if input is None and other is None:
+        return nonzero(condition, as_tuple=True)
+    return _where3(condition, input, other)
+
+
+def nonzero(input, *, as_tuple=False):
+    """Indices of the non-zero elements: an (n, ndim) int64 tensor, or with ``as_tuple`` one
+    1-D tensor per dim, as PyTorch's ``nonzero``.
+
+    >>> import chainrule as cr
+    >>> cr.nonzero(cr.tensor([[0, 2], [3, 0]])).tolist()
+    [[0, 1], [1, 0]]
+    """
+    data = input._data if isinstance(input, Tensor) else xp.asarray(input)
+    if data.ndim == 0:  # PyTorch treats a 0-d input as 1-d here
+        data = data.reshape(1)
+    idx = xp.nonzero(data)
+    if as_tuple:
+        return tuple(Tensor(i.astype(xp.int64)) for i in idx)
+    return Tensor(xp.stack(idx, axis=1).astype(xp.int64))
