@@ -126,9 +126,7 @@ def test_is_tensor_and_is_floating_point():
         assert lib.is_floating_point(lib.ones(1)) and not lib.is_floating_point(lib.arange(2))
 
 
-@pytest.mark.parametrize(
-    "name", ["exp", "log", "log1p", "expm1", "sqrt", "sin", "cos", "sigmoid"]
-)
+@pytest.mark.parametrize("name", ["exp", "log", "log1p", "expm1", "sqrt", "sin", "cos", "sigmoid"])
 @pytest.mark.parametrize("data", [[1, 2, 3], [True, True]])  # (log 0 would warn)
 def test_float_ops_on_integer_or_bool_input_give_the_default_dtype(name, data):
     rc = getattr(cr, name)(cr.tensor(data))

@@ -106,9 +106,9 @@ def nonzero(input, *, as_tuple=False):
     [[0, 1], [1, 0]]
     """
     data = input._data if isinstance(input, Tensor) else xp.asarray(input)
-    if data.ndim == 0:  # PyTorch treats a 0-d input as 1-d here
-        data = data.reshape(1)
-    idx = xp.nonzero(data)
+    if data.ndim == 0 and not as_tuple:  # PyTorch: one row per hit, no columns
+        return Tensor(xp.zeros((int(bool(data)), 0), dtype=xp.int64))
+    idx = xp.nonzero(data.reshape(1) if data.ndim == 0 else data)
     if as_tuple:
         return tuple(Tensor(i.astype(xp.int64)) for i in idx)
     return Tensor(xp.stack(idx, axis=1).astype(xp.int64))
