@@ -216,3 +216,120 @@ def test_as_tensor_takes_device():
     assert cr.as_tensor([1.0], device="cpu").tolist() == [1.0]
     with pytest.raises(NotImplementedError, match="cuda"):
         cr.as_tensor([1.0], device="cuda")
+
+
+def test_device_and_legacy_type_names_as_torch():
+    for dtype in ("float32", "float64", "int64", "int32", "bool", "uint8"):
+        xc, xt = cr.zeros(2, dtype=getattr(cr, dtype)), torch.zeros(2, dtype=getattr(torch, dtype))
+        assert xc.type() == xt.type()
+    xc, xt = cr.ones(2), torch.ones(2)
+    assert xc.device.type == xt.device.type == "cpu" and str(xc.device) == str(xt.device)
+    assert xc.device == cr.device("cpu") and repr(xc.device) == repr(xt.device)
+    assert cr.zeros(2, device=xc.device).shape == (2,)
+
+
+def test_where_with_only_a_condition_and_nonzero_match_torch():
+    x = np.array([[1.0, -2.0, 0.0], [3.0, 0.0, -1.0]], dtype=np.float32)
+    for got, want in zip(cr.where(cr.tensor(x) > 0), torch.where(torch.tensor(x) > 0), strict=True):
+        np.testing.assert_array_equal(_np(got), _np(want))
+    np.testing.assert_array_equal(_np(cr.tensor(x).nonzero()), _np(torch.tensor(x).nonzero()))
+    for got, want in zip(
+        cr.nonzero(cr.tensor(x), as_tuple=True),
+        torch.nonzero(torch.tensor(x), as_tuple=True),
+        strict=True,
+    ):
+        np.testing.assert_array_equal(_np(got), _np(want))
+
+
+@pytest.mark.parametrize("name", ["relu", "leaky_relu", "elu", "silu", "hardtanh", "relu6"])
+def test_inplace_activations_change_their_input_as_torch(name):
+    x = np.array([-8.0, -0.5, 0.5, 8.0], dtype=np.float32)
+    xc, xt = cr.tensor(x), torch.tensor(x)
+    rc, rt = getattr(CF, name)(xc, inplace=True), getattr(TF, name)(xt, inplace=True)
+    assert rc is xc and rt is xt
+    np.testing.assert_allclose(_np(xc), _np(xt), rtol=1e-6)
+
+
+def _both(fn, x, y):
+    """fn's value and the gradient of its sum with respect to x, in chainrule and in PyTorch."""
+    out = []
+    for lib, F in ((cr, CF), (torch, TF)):
+        a = lib.tensor(x, requires_grad=True)
+        r = fn(lib, F, a, lib.tensor(y))
+        r.sum().backward()
+        out.append((_np(r), _np(a.grad)))
+    return out
+
+
+@pytest.mark.parametrize(
+    "fn",
+    [
+        lambda L, F, a, b: F.hardtanh(a, -0.5, 0.7),
+        lambda L, F, a, b: F.relu6(a * 5),
+        lambda L, F, a, b: F.logsigmoid(a * 50),
+        lambda L, F, a, b: F.cosine_similarity(a, b),
+        lambda L, F, a, b: F.cosine_similarity(a, b, dim=0),
+        lambda L, F, a, b: F.kl_div(F.log_softmax(a, 1), F.softmax(b, 1), reduction="batchmean"),
+        lambda L, F, a, b: F.kl_div(F.log_softmax(a, 1), F.softmax(b, 1), reduction="none"),
+        lambda L, F, a, b: F.kl_div(F.log_softmax(a, 1), F.log_softmax(b, 1), log_target=True),
+        lambda L, F, a, b: L.nn.KLDivLoss(reduction="sum")(F.log_softmax(a, 1), F.softmax(b, 1)),
+        lambda L, F, a, b: L.nn.CosineSimilarity(dim=1)(a, b),
+        lambda L, F, a, b: L.nn.ReLU6()(a * 5) + L.nn.Hardtanh()(a) + L.nn.LogSigmoid()(a),
+    ],
+)
+def test_new_functional_names_match_torch_with_gradients(fn):
+    rng = np.random.default_rng(3)
+    x, y = (rng.normal(size=(3, 4)).astype(np.float32) for _ in range(2))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # PyTorch's note on kl_div's 'mean'
+        (vc, gc), (vt, gt) = _both(fn, x, y)
+    np.testing.assert_allclose(vc, vt, rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(gc, gt, rtol=1e-5, atol=1e-6)
+
+
+def test_kl_div_gradcheck():
+    rng = np.random.default_rng(0)
+    p = rng.uniform(size=(2, 3))
+    p[0, 0] = 0.0  # a zero target: 0·log 0 = 0
+    target = cr.tensor(p / p.sum(1, keepdims=True), dtype=cr.float64)
+    logq = rng.normal(size=(2, 3))
+    assert cr.gradcheck(lambda z: CF.kl_div(z, target, reduction="batchmean"), logq)
+    assert cr.gradcheck(lambda z: CF.cosine_similarity(z, z * z + 1.0), logq)
+
+
+def test_parameters_to_vector_round_trip_as_torch():
+    w = np.arange(6, dtype=np.float32).reshape(2, 3)
+    lc, lt = nn.Linear(3, 2), torch.nn.Linear(3, 2)
+    for layer, lib in ((lc, cr), (lt, torch)):
+        with lib.no_grad():
+            layer.weight.copy_(lib.tensor(w))
+            layer.bias.fill_(-1.0)
+    vc, vt = (
+        nn.utils.parameters_to_vector(lc.parameters()),
+        torch.nn.utils.parameters_to_vector(lt.parameters()),
+    )
+    np.testing.assert_array_equal(_np(vc), _np(vt))
+    nn.utils.vector_to_parameters(cr.zeros(8), lc.parameters())
+    assert float(lc.weight.abs().sum()) == 0.0 and float(lc.bias.abs().sum()) == 0.0
+
+
+def test_autograd_variable_and_missing_autograd_names():
+    v = cr.autograd.Variable(cr.ones(2), requires_grad=True)
+    (v * 3).sum().backward()
+    assert v.grad.tolist() == [3.0, 3.0]
+    with pytest.raises(NotImplementedError, match=r"torch\.autograd\.Function"):
+        cr.autograd.Function
+    with pytest.raises(NotImplementedError, match=r"torch\.utils\.checkpoint"):
+        cr.utils.checkpoint
+
+
+def test_top_level_one_hot_and_pad_are_torch_functional_ones():
+    labels = np.array([2, 0, 1])
+    rc, rt = cr.one_hot(cr.tensor(labels), 4), TF.one_hot(torch.tensor(labels), 4)
+    assert rc.dtype == cr.int64 and rt.dtype == torch.int64
+    np.testing.assert_array_equal(_np(rc), _np(rt))
+    x = np.ones((2, 3), dtype=np.float32)
+    np.testing.assert_array_equal(
+        _np(cr.pad(cr.tensor(x), (1, 2, 0, 1), value=5.0)),
+        _np(TF.pad(torch.tensor(x), (1, 2, 0, 1), value=5.0)),
+    )

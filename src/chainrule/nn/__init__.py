@@ -67,6 +67,7 @@ from chainrule.nn.loss_modules import (
 )
 from chainrule.nn.module import Module
 from chainrule.nn.parameter import Parameter
+from chainrule.nn.torch_modules import CosineSimilarity, Hardtanh, KLDivLoss, LogSigmoid, ReLU6
 
 
 def mlp(
@@ -148,5 +149,7 @@ __all__ = [
     "to_config",
     "utils",
 ]
+
+__all__ += ["CosineSimilarity", "Hardtanh", "KLDivLoss", "LogSigmoid", "ReLU6"]
 
 __getattr__ = _module_getattr("torch.nn", __all__)  # other nn names: NotImplementedError

@@ -79,18 +79,24 @@ __all__ = [
 # PyTorch's spellings of one_hot (int64), pad (last dim first), normalize, silu, embedding,
 # and the activations that take PyTorch's ``inplace``
 from chainrule.nn.torch_functional import (
+    cosine_similarity,
     elu,
     embedding,
+    hardtanh,
+    kl_div,
     leaky_relu,
+    logsigmoid,
     normalize,
     one_hot,
     pad,
     relu,
+    relu6,
     silu,
     smooth_l1_loss,
 )
 
 __all__ += ["embedding", "normalize", "one_hot", "pad", "silu", "smooth_l1_loss"]
+__all__ += ["cosine_similarity", "hardtanh", "kl_div", "logsigmoid", "relu6"]
 
 
 @primitive
