@@ -333,3 +333,24 @@ def test_top_level_one_hot_and_pad_are_torch_functional_ones():
         _np(cr.pad(cr.tensor(x), (1, 2, 0, 1), value=5.0)),
         _np(TF.pad(torch.tensor(x), (1, 2, 0, 1), value=5.0)),
     )
+
+
+@pytest.mark.parametrize(
+    "make",
+    [
+        "nn.ReLU(inplace=True)",
+        "nn.ReLU()",
+        "nn.LeakyReLU(0.2, inplace=True)",
+        "nn.ELU(alpha=0.5, inplace=True)",
+        "nn.Softplus(beta=2)",
+        "nn.Dropout(0.2)",
+        "nn.BatchNorm1d(4)",
+        "nn.BatchNorm2d(3, momentum=0.2)",
+        "nn.LayerNorm(4)",
+        "nn.MaxPool2d(2)",
+        "nn.Sequential(nn.Linear(4, 8), nn.ReLU(True), nn.Dropout(), nn.BatchNorm1d(8))",
+    ],
+)
+def test_module_reprs_read_as_torch(make):
+    # print(model) is in every tutorial: the same settings, in the same words
+    assert repr(eval(make, {"nn": nn})) == repr(eval(make, {"nn": torch.nn}))
