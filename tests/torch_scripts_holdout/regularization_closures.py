@@ -8,7 +8,9 @@ import torch.nn.functional as F
 
 rng = np.random.default_rng(23)
 X = torch.from_numpy(rng.normal(size=(100, 10)).astype(np.float32))
-w_true = torch.from_numpy((rng.normal(size=(10, 1)) * (rng.uniform(size=(10, 1)) > 0.6)).astype(np.float32))
+w_true = torch.from_numpy(
+    (rng.normal(size=(10, 1)) * (rng.uniform(size=(10, 1)) > 0.6)).astype(np.float32)
+)
 y = X @ w_true + 0.05 * torch.from_numpy(rng.normal(size=(100, 1)).astype(np.float32))
 
 model = nn.Sequential(nn.Linear(10, 32), nn.Tanh(), nn.Dropout(p=0.0), nn.Linear(32, 1))
@@ -43,7 +45,9 @@ for epoch in range(30):
         for param_group in optimizer.param_groups:
             param_group["lr"] = param_group["lr"] * 0.5
         val, needs_grad = evaluate(model, X, y)
-        print(f"{epoch} mse {mse.item():.6f} l1 {l1_norm.item():.4f} val {val:.6f} {needs_grad} lr {optimizer.param_groups[0]['lr']}")
+        print(
+            f"{epoch} mse {mse.item():.6f} l1 {l1_norm.item():.4f} val {val:.6f} {needs_grad} lr {optimizer.param_groups[0]['lr']}"
+        )
 
 # An optimiser step with a closure, as L-BFGS style code writes it, here with SGD.
 losses = []
