@@ -76,8 +76,14 @@ from chainrule.functional import grad, hessian, jacobian, jvp, value_and_grad, v
 from chainrule.gradcheck import GradcheckError, gradcheck
 from chainrule.ops import *  # noqa: F403 - the op namespace is the public API
 from chainrule.ops import __all__ as _ops_all
-from chainrule.tensor import Tensor, as_tensor, tensor
+from chainrule.tensor import Tensor, as_tensor, is_floating_point, is_tensor, tensor
 from chainrule.tensor_files import load, save  # torch.save of state dicts; else checkpoint
+
+# isort: split
+# PyTorch's meaning for these names, over the op namespace's (F.one_hot: int64; F.pad: widths
+# from the last dim back); NumPy's spellings stay in chainrule.ops
+from chainrule.nn.torch_functional import one_hot as one_hot
+from chainrule.nn.torch_functional import pad as pad
 
 inference_mode = no_grad  # PyTorch's faster no_grad; here the same thing
 
@@ -131,6 +137,7 @@ __all__ = [
     *_ops_all,
     "autograd", "bool", "cuda", "inference_mode", "onnx", "device", "double", "empty", "eye", "float", "from_numpy",
     "half", "int", "int8", "int16", "linspace", "long", "randint", "randperm", "uint8", "utils",
+    "is_floating_point", "is_tensor",
 ]  # fmt: skip
 
 __getattr__ = _module_getattr("torch", __all__)

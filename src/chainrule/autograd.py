@@ -47,6 +47,7 @@ from typing import Any
 
 import numpy
 
+from chainrule._out import write_out
 from chainrule.backend import ndarray, xp
 from chainrule.tensor import Tensor
 
@@ -206,7 +207,7 @@ class Node:
     drops them afterwards unless asked to retain the graph.
     """
 
-    __slots__ = ("args", "kwargs", "op", "out", "raw_args", "seq")
+    __slots__ = ("args", "kwargs", "op", "out", "raw_args", "retained", "seq")
 
     def __init__(self, op: Op, args: tuple, raw_args: list, kwargs: dict, out: Any) -> None:
         self.op = op
@@ -214,6 +215,7 @@ class Node:
         self.raw_args: list | None = raw_args
         self.kwargs = kwargs
         self.out = out
+        self.retained: Tensor | None = None  # the output Tensor, after its retain_grad()
         # creation order: every node is made after the nodes of its inputs, so processing in
         # decreasing ``seq`` visits each node after all of its consumers (see run_backward)
         self.seq = -next(_node_counter)
@@ -429,6 +431,10 @@ def _make_primitive(forward: Callable, name: str) -> Callable:
             raise ValueError(
                 f"{name}: operands of shapes {_shapes(args)} do not fit: {exc}"
             ) from None
+        except TypeError:
+            if "out" in kwargs:  # PyTorch's out=: only reached when it is passed
+                return write_out(apply, name, args, kwargs)
+            raise
         if type(out) is not ndarray:
             out = xp.asarray(out)
         if track and _mode.enabled:
@@ -477,7 +483,12 @@ def _make_nondifferentiable(forward: Callable, name: str) -> Callable:
             else a
             for a in args
         ]
-        out = forward(*raw, **kwargs)
+        try:
+            out = forward(*raw, **kwargs)
+        except TypeError:
+            if "out" in kwargs:  # PyTorch's out=: only reached when it is passed
+                return write_out(apply, name, args, kwargs)
+            raise
         if type(out) is not ndarray:
             out = xp.asarray(out)
         result = _new(out, False, None)
@@ -577,6 +588,8 @@ def run_backward(
         while heap:
             node = pop(heap)[1]
             g = pending.pop(node)
+            if node.retained is not None and slots is None:  # Tensor.retain_grad()
+                _accumulate(node.retained, g, create_graph)
             op = node.op
             args = node.args
             if args is None:
@@ -642,7 +655,9 @@ def run_backward(
 import sys as _sys  # noqa: E402
 
 from chainrule import autograd_functional as functional  # noqa: E402
-from chainrule.autograd_api import grad  # noqa: E402
+from chainrule._missing import module_getattr as _module_getattr  # noqa: E402
+from chainrule.autograd_api import Variable, grad  # noqa: E402
 
 _sys.modules[__name__ + ".functional"] = functional
-__all__ += ["functional", "grad"]
+__all__ += ["Variable", "functional", "grad"]
+__getattr__ = _module_getattr("torch.autograd", __all__)  # others: NotImplementedError

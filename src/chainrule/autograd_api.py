@@ -21,11 +21,25 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from chainrule._missing import missing
 from chainrule.autograd import _new, run_backward
 from chainrule.backend import xp
 from chainrule.tensor import Tensor
 
-__all__ = ["grad"]
+__all__ = ["Variable", "grad"]
+
+
+def Variable(data: Any, requires_grad: bool = False, volatile: bool = False) -> Tensor:
+    """PyTorch's legacy ``torch.autograd.Variable``: today's Tensor, a new leaf over the same
+    values (old tutorials wrap inputs and weights in it).
+
+    >>> import chainrule as cr
+    >>> from chainrule.autograd import Variable
+    >>> Variable(cr.ones(2), requires_grad=True)
+    tensor([1., 1.], requires_grad=True)
+    """
+    t = Tensor(data._data if isinstance(data, Tensor) else data)
+    return t.requires_grad_(requires_grad) if requires_grad else t
 
 
 def _as_list(x: Any) -> list[Any]:
@@ -38,7 +52,9 @@ def grad(
     grad_outputs: Any = None,
     retain_graph: bool | None = None,
     create_graph: bool = False,
+    only_inputs: bool = True,
     allow_unused: bool | None = None,
+    is_grads_batched: bool = False,
     materialize_grads: bool = False,
 ) -> tuple[Tensor | None, ...]:
     """The gradients of ``outputs`` with respect to ``inputs``, as a tuple (one per input).
@@ -55,6 +71,8 @@ def grad(
         Keep the graph for another backward (default: ``create_graph``).
     create_graph : bool
         Record the backward pass, so the gradients can be differentiated again.
+    only_inputs : bool
+        Ignored, as PyTorch (deprecated there): only ``inputs`` get gradients.
     allow_unused : bool, optional
         Return None for an input the outputs do not depend on, instead of raising.
     materialize_grads : bool
@@ -72,6 +90,8 @@ def grad(
     >>> grad((w * w).sum(), [w])
     (tensor([4.]),)
     """
+    if is_grads_batched:
+        raise missing("torch.autograd.grad(is_grads_batched=True)")
     outs = _as_list(outputs)
     ins = _as_list(inputs)
     seeds = _as_list(grad_outputs) if grad_outputs is not None else [None] * len(outs)

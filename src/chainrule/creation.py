@@ -122,8 +122,19 @@ def ones(*shape: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
 
 
 def full(shape: Any, fill_value: float, dtype: Any = None, requires_grad: bool = False) -> Tensor:
-    """A tensor of ``shape`` filled with ``fill_value``."""
+    """A tensor of ``shape`` filled with ``fill_value``; without ``dtype``, PyTorch's inference:
+    bool for a bool, int64 for an int, the default float dtype for a float.
+
+    >>> full((2,), 7).dtype, full((2,), 7.5).dtype, full((2,), True).dtype
+    (dtype('int64'), dtype('float32'), dtype('bool'))
+    """
     shape = (shape,) if isinstance(shape, int) else tuple(shape)
+    if isinstance(fill_value, Tensor):
+        fill_value = fill_value.item()
+    if dtype is None and isinstance(fill_value, bool):
+        dtype = dtypes.bool_
+    elif dtype is None and isinstance(fill_value, int):
+        dtype = dtypes.int64
     return _make(xp.full(shape, fill_value, dtype=_dtype(dtype)), requires_grad)
 
 

@@ -101,6 +101,17 @@ int16 = numpy.dtype("int16")
 _F64 = float64
 
 
+def as_floating(x: Any) -> Any:
+    """PyTorch's rule for float-valued ops (exp, log, sqrt, sin, tanh, sigmoid, ...): an integer
+    or bool input is computed in the default dtype, where NumPy would give float64 or float16.
+
+    >>> import numpy as np
+    >>> np.exp(as_floating(np.arange(3))).dtype
+    dtype('float32')
+    """
+    return x if x.dtype.kind in "fc" else x.astype(get_default_dtype())
+
+
 def promote_result(out: Any, a: Any, b: Any) -> Any:
     """Cast a NumPy result to PyTorch's dtype where the two rules differ.
 

@@ -48,6 +48,8 @@ class Tensor(TorchMethods):
     __hash__ = object.__hash__  # __eq__ is elementwise, so hash by identity as PyTorch does
 
     def __init__(self, data: Any, dtype: Any = None, requires_grad: bool = False) -> None:
+        if type(data) is int or (dtype is None and isinstance(data, (list, tuple))):
+            data, dtype, requires_grad = _legacy_constructor(data, dtype, requires_grad)
         self._data = _to_array(data, dtype, copy=False)
         self.grad = None
         self.grad_fn = None
@@ -229,6 +231,12 @@ class Tensor(TorchMethods):
 
     def __float__(self) -> float:
         return float(self.item())
+
+    def __format__(self, spec: str) -> str:
+        # PyTorch's rule: a 0-d tensor formats as its number (f"{loss:.4f}"), others as str()
+        if self._data.ndim == 0:
+            return self.item().__format__(spec)
+        return object.__format__(self, spec)
 
     def __int__(self) -> int:
         return int(self.item())
@@ -488,6 +496,22 @@ def _shape_arg(shape: tuple) -> tuple:
     return tuple(shape)
 
 
+def _legacy_constructor(data: Any, *rest: Any) -> tuple[Any, Any, bool]:
+    """PyTorch's ``torch.Tensor(...)``: ints are sizes (``Tensor(5, 3)``, zero-filled here where
+    PyTorch leaves the memory uninitialised) and a Python list gives the default float dtype
+    (``Tensor([1, 2])`` is ``tensor([1., 2.])``). Arrays and Tensors keep their dtype.
+
+    >>> Tensor(2, 3).shape, Tensor([1, 2]).dtype
+    ((2, 3), dtype('float32'))
+    """
+    if type(data) is not int:
+        return data, dtypes.get_default_dtype(), bool(rest[1])
+    sizes = [data, *(r for r in rest if type(r) is int)]
+    if any(r is not None and r is not False and type(r) is not int for r in rest):
+        raise TypeError(f"Tensor(*sizes): sizes must be ints, got {(data, *rest)}")
+    return xp.zeros(tuple(sizes), dtype=dtypes.get_default_dtype()), None, False
+
+
 def _to_array(data: Any, dtype: Any, copy: bool = False) -> Any:
     """Convert user data to a backend array with chainrule's dtype rules and clear errors."""
     if isinstance(data, Tensor):
@@ -540,11 +564,35 @@ def tensor(data: Any, dtype: Any = None, requires_grad: bool = False, device: An
     return Tensor(_to_array(data, dtype, copy=True), requires_grad=requires_grad)
 
 
-def as_tensor(data: Any, dtype: Any = None) -> Tensor:
+def is_tensor(obj: Any) -> bool:
+    """Whether ``obj`` is a chainrule Tensor (PyTorch's ``torch.is_tensor``).
+
+    >>> import chainrule as cr
+    >>> cr.is_tensor(cr.ones(1)), cr.is_tensor([1.0])
+    (True, False)
+    """
+    return isinstance(obj, Tensor)
+
+
+def is_floating_point(input: Tensor) -> bool:
+    """Whether ``input`` has a floating dtype (PyTorch's ``torch.is_floating_point``).
+
+    >>> import chainrule as cr
+    >>> cr.is_floating_point(cr.ones(1)), cr.is_floating_point(cr.arange(2))
+    (True, False)
+    """
+    return input._data.dtype.kind == "f"
+
+
+def as_tensor(data: Any, dtype: Any = None, device: Any = None) -> Tensor:
     """Like :func:`tensor` but without a copy where the data is already an array of that dtype."""
+    if device is not None:  # PyTorch's device=: the CPU only
+        from chainrule.tensor_methods import check_device
+
+        check_device(device)
     if isinstance(data, Tensor) and (dtype is None or data.dtype == dtypes.as_dtype(dtype)):
         return data
-    return Tensor(data, dtype)
+    return Tensor(_to_array(data, dtype))
 
 
 # The engine and the ops are built on Tensor, so they are imported after it: Tensor's methods look

@@ -23,6 +23,7 @@ from chainrule import dtypes
 from chainrule import tensor as _tensor_module
 from chainrule._missing import missing
 from chainrule.backend import xp
+from chainrule.device import device as _device
 
 __all__ = ["Size", "TorchMethods"]
 
@@ -102,8 +103,8 @@ class TorchMethods:
         return self._data.itemsize
 
     @property
-    def device(self) -> str:
-        return "cpu"
+    def device(self) -> Any:
+        return _CPU  # a torch.device-like object: .type, ==, str() all as PyTorch's
 
     @property
     def is_cuda(self) -> bool:
@@ -129,9 +130,15 @@ class TorchMethods:
         return self.astype(dtype)
 
     def type(self, dtype: Any = None) -> Any:
-        """With no argument the type name (``'torch.FloatTensor'`` style); else ``.to(dtype)``."""
+        """With no argument PyTorch's legacy type name (``'torch.FloatTensor'``, so code that
+        compares it runs unchanged); else ``.to(dtype)``.
+
+        >>> import chainrule as cr
+        >>> cr.ones(1).type(), cr.tensor([1]).type(), cr.tensor([True]).type()
+        ('torch.FloatTensor', 'torch.LongTensor', 'torch.BoolTensor')
+        """
         if dtype is None:
-            return f"chainrule.{self._data.dtype}"
+            return f"torch.{_LEGACY_TYPE_NAMES.get(self._data.dtype.name, 'Tensor')}"
         return self.to(dtype)
 
     def type_as(self, other: Any) -> Any:
@@ -219,6 +226,9 @@ class TorchMethods:
     def index_add(self, dim: int, index: Any, source: Any, *, alpha: float = 1) -> Any:
         return _ops().index_add(self, dim, index, source, alpha=alpha)
 
+    def nonzero(self, *, as_tuple: bool = False) -> Any:
+        return _ops().nonzero(self, as_tuple=as_tuple)
+
     def masked_fill(self, mask: Any, value: Any) -> Any:
         return _ops().masked_fill(self, mask, value)
 
@@ -274,7 +284,7 @@ class TorchMethods:
         return _tensor_module.tensor(data, dtype=dtype or self._data.dtype)
 
     def square(self) -> Any:
-        return self * self
+        return self**2  # PyTorch: a bool tensor squares to int64, as ** gives
 
     def neg(self) -> Any:
         return _ops().neg(self)
@@ -380,7 +390,27 @@ class TorchMethods:
         raise missing(f"torch.Tensor.{name}")
 
     def retain_grad(self) -> None:
-        raise NotImplementedError(
-            "chainrule does not implement torch.Tensor.retain_grad(); use "
-            "chainrule.autograd.grad(loss, [tensor]) for a non-leaf gradient"
-        )
+        """Keep this non-leaf tensor's gradient in ``.grad`` on backward, as PyTorch does."""
+        if not self._requires_grad:
+            raise RuntimeError("can't retain_grad on Tensor that has requires_grad=False")
+        if self.grad_fn is not None:
+            self.grad_fn.retained = self
+
+    @property
+    def retains_grad(self) -> bool:
+        """Whether :meth:`retain_grad` was called on this non-leaf tensor."""
+        return self.grad_fn is not None and self.grad_fn.retained is self
+
+
+_LEGACY_TYPE_NAMES = {
+    "float32": "FloatTensor",
+    "float64": "DoubleTensor",
+    "float16": "HalfTensor",
+    "int64": "LongTensor",
+    "int32": "IntTensor",
+    "int16": "ShortTensor",
+    "int8": "CharTensor",
+    "uint8": "ByteTensor",
+    "bool": "BoolTensor",
+}
+_CPU = _device("cpu")

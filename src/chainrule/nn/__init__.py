@@ -54,6 +54,7 @@ from chainrule.nn.loss_modules import (
 )
 from chainrule.nn.module import Module
 from chainrule.nn.parameter import Parameter
+from chainrule.nn.torch_modules import CosineSimilarity, Hardtanh, KLDivLoss, LogSigmoid, ReLU6
 
 
 def mlp(
@@ -121,5 +122,7 @@ __all__ = [
     "utils",
 ]
 __all__ += activations.__all__
+
+__all__ += ["CosineSimilarity", "Hardtanh", "KLDivLoss", "LogSigmoid", "ReLU6"]
 
 __getattr__ = _module_getattr("torch.nn", __all__)  # other nn names: NotImplementedError

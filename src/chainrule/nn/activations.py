@@ -45,12 +45,16 @@ class _Elementwise(Module):
 
     def __init__(self, inplace: bool = False) -> None:
         super().__init__()  # ``inplace`` is accepted for PyTorch code; the result is a new tensor
+        self.inplace = inplace
 
     def forward(self, x: Tensor) -> Tensor:
         return type(self).fn(x)
 
     def config(self) -> dict[str, Any]:
         return {}
+
+    def extra_repr(self) -> str:
+        return "inplace=True" if getattr(self, "inplace", False) else ""  # PyTorch's repr
 
 
 class _OneSetting(Module):
@@ -72,9 +76,12 @@ class _OneSetting(Module):
 
     def extra_repr(self) -> str:
         value = getattr(self, self._setting)
-        return (
+        text = (
             f"{self._setting}={value!r}" if isinstance(value, str) else f"{self._setting}={value}"
         )
+        if getattr(self, "inplace", False):  # PyTorch's repr shows it only when set
+            text += ", inplace=True"
+        return text
 
 
 class Sigmoid(_Elementwise):
@@ -109,6 +116,7 @@ class LeakyReLU(_OneSetting):
 
     def __init__(self, negative_slope: float = 0.01, inplace: bool = False) -> None:
         super().__init__(negative_slope)
+        self.inplace = inplace
 
 
 class ELU(_OneSetting):
@@ -119,6 +127,7 @@ class ELU(_OneSetting):
 
     def __init__(self, alpha: float = 1.0, inplace: bool = False) -> None:
         super().__init__(alpha)
+        self.inplace = inplace
 
 
 class GELU(_OneSetting):
@@ -137,16 +146,21 @@ class Softplus(_OneSetting):
     fn = staticmethod(F.softplus)
     _setting = "beta"
 
-    def __init__(self, beta: float = 1.0) -> None:
+    def __init__(self, beta: float = 1.0, threshold: float = 20.0) -> None:
         super().__init__(beta)
+        self.threshold = threshold  # PyTorch's switch to x past βx > threshold: within float32
+
+    def extra_repr(self) -> str:
+        return f"beta={self.beta}, threshold={self.threshold}"
 
 
 class Softmax(_OneSetting):
-    """Probabilities along ``dim``."""
+    """Probabilities along ``dim`` (without one, PyTorch's implicit choice: see
+    :func:`chainrule.softmax`)."""
 
     _setting = "dim"
 
-    def __init__(self, dim: int = -1) -> None:
+    def __init__(self, dim: int | None = None) -> None:
         super().__init__(dim)
 
     def forward(self, x: Tensor) -> Tensor:

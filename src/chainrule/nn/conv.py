@@ -196,6 +196,9 @@ class MaxPool2d(_Pool2d):
 
     _config_keys = ("kernel_size", "stride", "padding", "dilation")
 
+    def extra_repr(self) -> str:  # PyTorch's repr: also dilation and ceil_mode
+        return f"{super().extra_repr()}, dilation={self.dilation}, ceil_mode=False"
+
     def __init__(
         self,
         kernel_size: Any,

@@ -30,14 +30,11 @@ from chainrule.ops import (
     avg_pool2d,
     conv1d,
     conv2d,
-    elu,
     fold,
     gelu,
-    leaky_relu,
     log_softmax,
     max_pool2d,
     mean,
-    relu,
     sigmoid,
     softmax,
     sqrt,
@@ -79,17 +76,27 @@ __all__ = [
     "unfold",
 ]
 
-# PyTorch's spellings of one_hot (int64), pad (last dim first), normalize, silu, embedding
+# PyTorch's spellings of one_hot (int64), pad (last dim first), normalize, silu, embedding,
+# and the activations that take PyTorch's ``inplace``
 from chainrule.nn.torch_functional import (
+    cosine_similarity,
+    elu,
     embedding,
+    hardtanh,
+    kl_div,
+    leaky_relu,
+    logsigmoid,
     normalize,
     one_hot,
     pad,
+    relu,
+    relu6,
     silu,
     smooth_l1_loss,
 )
 
 __all__ += ["embedding", "normalize", "one_hot", "pad", "silu", "smooth_l1_loss"]
+__all__ += ["cosine_similarity", "hardtanh", "kl_div", "logsigmoid", "relu6"]
 
 
 @primitive

@@ -24,12 +24,14 @@ import math
 from collections.abc import Callable
 from typing import Any
 
+from chainrule._missing import module_getattr
 from chainrule.creation import Generator, default_generator
 from chainrule.tensor import Tensor
 
 __all__ = [
     "calculate_gain",
     "constant_",
+    "eye_",
     "get",
     "kaiming_normal_",
     "kaiming_uniform_",
@@ -37,6 +39,8 @@ __all__ = [
     "lecun_uniform_",
     "normal_",
     "ones_",
+    "orthogonal_",
+    "trunc_normal_",
     "uniform_",
     "xavier_normal_",
     "xavier_uniform_",
@@ -139,10 +143,17 @@ def kaiming_uniform_(
     t: Tensor,
     a: float = 0.0,
     mode: str = "fan_in",
-    nonlinearity: str = "relu",
+    nonlinearity: str = "leaky_relu",
     generator: Generator | None = None,
 ) -> Tensor:
-    """He uniform: U(±gain·√(3 / fan)), gain √2 for ReLU."""
+    """He uniform: U(±gain·√(3 / fan)), gain √(2 / (1 + a²)) for leaky ReLU (√2 when a = 0).
+
+    >>> import math
+    >>> import chainrule as cr
+    >>> w = kaiming_uniform_(cr.empty(200, 100), a=math.sqrt(5))  # nn.Linear's: U(±1/√fan_in)
+    >>> bool(w.abs().max() <= 1 / math.sqrt(100))
+    True
+    """
     bound = math.sqrt(3.0) * _kaiming_std(t, a, mode, nonlinearity)
     return uniform_(t, -bound, bound, generator)
 
@@ -151,10 +162,10 @@ def kaiming_normal_(
     t: Tensor,
     a: float = 0.0,
     mode: str = "fan_in",
-    nonlinearity: str = "relu",
+    nonlinearity: str = "leaky_relu",
     generator: Generator | None = None,
 ) -> Tensor:
-    """He normal: N(0, gain² / fan), gain √2 for ReLU."""
+    """He normal: N(0, gain² / fan), gain √(2 / (1 + a²)) for leaky ReLU (√2 when a = 0)."""
     return normal_(t, 0.0, _kaiming_std(t, a, mode, nonlinearity), generator)
 
 
@@ -167,6 +178,71 @@ def lecun_uniform_(t: Tensor, generator: Generator | None = None) -> Tensor:
 def lecun_normal_(t: Tensor, generator: Generator | None = None) -> Tensor:
     """LeCun normal: N(0, 1 / fan_in)."""
     return normal_(t, 0.0, math.sqrt(1.0 / _fans(t)[0]), generator)
+
+
+def trunc_normal_(
+    t: Tensor,
+    mean: float = 0.0,
+    std: float = 1.0,
+    a: float = -2.0,
+    b: float = 2.0,
+    generator: Generator | None = None,
+) -> Tensor:
+    """Fill with N(mean, std²) truncated to [a, b] (out-of-range draws are drawn again).
+
+    >>> import chainrule as cr
+    >>> w = trunc_normal_(cr.empty(100, 100), std=1.0, a=-0.5, b=0.5)
+    >>> bool(w.abs().max() <= 0.5)
+    True
+    """
+    if not a < b:
+        raise ValueError(f"trunc_normal_: need a < b, got a={a}, b={b}")
+    gen = _gen(generator)
+    values = gen.normal(t.shape, mean, std, dtype=t.dtype)
+    bad = (values < a) | (values > b)
+    while bad.any():  # rejection: each round keeps every draw that lands in [a, b]
+        values[bad] = gen.normal((int(bad.sum()),), mean, std, dtype=t.dtype)
+        bad = (values < a) | (values > b)
+    return _fill(t, values)
+
+
+def orthogonal_(t: Tensor, gain: float = 1.0, generator: Generator | None = None) -> Tensor:
+    """Fill with a (semi-)orthogonal matrix times ``gain`` (Saxe et al., 2013), from the QR
+    decomposition of a Gaussian matrix; dims after the first are flattened.
+
+    >>> import chainrule as cr
+    >>> q = orthogonal_(cr.empty(6, 4))
+    >>> cr.allclose(q.t() @ q, cr.eye(4), atol=1e-5)
+    True
+    """
+    from chainrule.backend import xp
+
+    if t.ndim < 2:
+        raise ValueError(f"orthogonal_: needs at least 2 dims, got shape {t.shape}")
+    rows = t.shape[0]
+    cols = t._data.size // rows
+    flat = _gen(generator).normal((rows, cols), dtype="float64")
+    if rows < cols:
+        flat = flat.T
+    q, r = xp.linalg.qr(flat)
+    q = q * xp.sign(xp.diagonal(r))  # makes the decomposition unique (uniform over rotations)
+    if rows < cols:
+        q = q.T
+    return _fill(t, (gain * q).reshape(t.shape))
+
+
+def eye_(t: Tensor) -> Tensor:
+    """Fill a 2-D tensor with the identity (ones on the diagonal, zeros elsewhere).
+
+    >>> import chainrule as cr
+    >>> eye_(cr.empty(2, 3)).tolist()
+    [[1.0, 0.0, 0.0], [0.0, 1.0, 0.0]]
+    """
+    from chainrule.backend import xp
+
+    if t.ndim != 2:
+        raise ValueError(f"eye_: needs a 2-D tensor, got shape {t.shape}")
+    return _fill(t, xp.eye(*t.shape))
 
 
 _BY_NAME: dict[str, Callable[..., Tensor]] = {
@@ -182,6 +258,8 @@ _BY_NAME: dict[str, Callable[..., Tensor]] = {
     "he_normal": kaiming_normal_,
     "lecun_uniform": lecun_uniform_,
     "lecun_normal": lecun_normal_,
+    "trunc_normal": trunc_normal_,
+    "orthogonal": orthogonal_,
     "zeros": zeros_,
     "ones": ones_,
 }
@@ -199,3 +277,6 @@ def get(name: str) -> Callable[..., Tensor]:
         hint = f"; did you mean {', '.join(close)}?" if close else ""
         raise ValueError(f"unknown initialiser {name!r}{hint} (known: {', '.join(_BY_NAME)})")
     return _BY_NAME[key]
+
+
+__getattr__ = module_getattr("torch.nn.init", __all__)  # other init names: NotImplementedError

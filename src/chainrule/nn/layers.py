@@ -217,7 +217,7 @@ class Dropout(Module):
         return {"p": self.p}
 
     def extra_repr(self) -> str:
-        return f"p={self.p}"
+        return f"p={self.p}, inplace=False"  # PyTorch's repr (the result is always a new tensor)
 
 
 def _dtype_of(layer: Module) -> str | None:
@@ -315,7 +315,8 @@ class BatchNorm1d(Module):
 
     def extra_repr(self) -> str:
         return (
-            f"{self.num_features}, eps={self.eps}, momentum={self.momentum}, affine={self.affine}"
+            f"{self.num_features}, eps={self.eps}, momentum={self.momentum}, affine={self.affine}, "
+            f"bias={self.affine}, track_running_stats={self.track_running_stats}"
         )
 
 
@@ -354,5 +355,6 @@ class LayerNorm(Module):
 
     def extra_repr(self) -> str:
         return (
-            f"{self.normalized_shape}, eps={self.eps}, elementwise_affine={self.elementwise_affine}"
+            f"{self.normalized_shape}, eps={self.eps}, elementwise_affine={self.elementwise_affine}, "
+            f"bias={self.elementwise_affine}"
         )

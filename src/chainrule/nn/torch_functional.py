@@ -17,7 +17,55 @@ from chainrule import dtypes, ops
 from chainrule.ops.norms import norm
 from chainrule.tensor import Tensor
 
-__all__ = ["embedding", "normalize", "one_hot", "pad", "silu", "smooth_l1_loss"]
+__all__ = [
+    "cosine_similarity",
+    "elu",
+    "embedding",
+    "hardtanh",
+    "kl_div",
+    "leaky_relu",
+    "logsigmoid",
+    "normalize",
+    "one_hot",
+    "pad",
+    "relu",
+    "relu6",
+    "silu",
+    "smooth_l1_loss",
+]
+
+
+def _maybe_inplace(input: Any, out: Tensor, inplace: bool) -> Tensor:
+    """PyTorch's ``inplace=True``: the input takes the result's values and is returned. Only
+    for a tensor outside autograd: the engine records no in-place ops, so a tensor that
+    requires grad gets the result as a new tensor (the same values)."""
+    if inplace and isinstance(input, Tensor) and not input.requires_grad:
+        input._data[...] = out._data
+        return input
+    return out
+
+
+def relu(input: Any, inplace: bool = False) -> Tensor:
+    """max(x, 0), as ``torch.nn.functional.relu`` (``inplace`` as :func:`_maybe_inplace`).
+
+    >>> import chainrule as cr
+    >>> from chainrule.nn import functional as F
+    >>> x = cr.tensor([-1.0, 2.0])
+    >>> _ = F.relu(x, inplace=True)
+    >>> x
+    tensor([0., 2.])
+    """
+    return _maybe_inplace(input, ops.relu(input), inplace)
+
+
+def leaky_relu(input: Any, negative_slope: float = 0.01, inplace: bool = False) -> Tensor:
+    """x for x > 0, else ``negative_slope``·x, as ``torch.nn.functional.leaky_relu``."""
+    return _maybe_inplace(input, ops.leaky_relu(input, negative_slope), inplace)
+
+
+def elu(input: Any, alpha: float = 1.0, inplace: bool = False) -> Tensor:
+    """x for x > 0, else α(eˣ - 1), as ``torch.nn.functional.elu``."""
+    return _maybe_inplace(input, ops.elu(input, alpha), inplace)
 
 
 def one_hot(tensor: Any, num_classes: int = -1) -> Tensor:
@@ -66,7 +114,7 @@ def normalize(input: Any, p: float = 2.0, dim: int = 1, eps: float = 1e-12) -> T
     return input / ops.clamp(norm(input, p, dim, keepdim=True), min=eps)
 
 
-def silu(input: Any) -> Tensor:
+def silu(input: Any, inplace: bool = False) -> Tensor:
     """x·σ(x) (also called swish).
 
     >>> import chainrule as cr
@@ -74,7 +122,7 @@ def silu(input: Any) -> Tensor:
     >>> round(F.silu(cr.tensor([1.0])).item(), 4)
     0.7311
     """
-    return input * ops.sigmoid(input)
+    return _maybe_inplace(input, input * ops.sigmoid(input), inplace)
 
 
 def embedding(input: Any, weight: Any, padding_idx: int | None = None) -> Tensor:
@@ -108,3 +156,90 @@ def smooth_l1_loss(input: Any, target: Any, reduction: str = "mean", beta: float
     from chainrule.nn.losses import huber_loss
 
     return huber_loss(input, target, reduction=reduction, delta=beta) / beta
+
+
+def _floating(x: Any) -> Tensor:
+    """An integer or bool tensor in the default dtype, as PyTorch promotes one beside a float."""
+    x = x if isinstance(x, Tensor) else Tensor(x)
+    return x if x.dtype.kind == "f" else x.to(dtypes.get_default_dtype())
+
+
+def hardtanh(
+    input: Any, min_val: float = -1.0, max_val: float = 1.0, inplace: bool = False
+) -> Tensor:
+    """Values clipped to [min_val, max_val], as ``torch.nn.functional.hardtanh``.
+
+    >>> import chainrule as cr
+    >>> from chainrule.nn import functional as F
+    >>> F.hardtanh(cr.tensor([-3.0, 0.5, 2.0])).tolist()
+    [-1.0, 0.5, 1.0]
+    """
+    out = ops.clamp(input, min_val, max_val)
+    if out.dtype != input.dtype:  # PyTorch: an integer input keeps its dtype
+        out = out.to(input.dtype)
+    return _maybe_inplace(input, out, inplace)
+
+
+def relu6(input: Any, inplace: bool = False) -> Tensor:
+    """min(max(x, 0), 6), as ``torch.nn.functional.relu6``."""
+    return hardtanh(input, 0.0, 6.0, inplace)
+
+
+def logsigmoid(input: Any) -> Tensor:
+    """log σ(x) = -softplus(-x), stable for any x, as ``torch.nn.functional.logsigmoid``.
+
+    >>> import chainrule as cr
+    >>> from chainrule.nn import functional as F
+    >>> round(F.logsigmoid(cr.tensor([-100.0])).item(), 3)
+    -100.0
+    """
+    return -ops.softplus(-input)
+
+
+def cosine_similarity(x1: Any, x2: Any, dim: int = 1, eps: float = 1e-8) -> Tensor:
+    """x1·x2 / max(‖x1‖·‖x2‖, eps) along ``dim``, as ``torch.nn.functional.cosine_similarity``.
+
+    >>> import chainrule as cr
+    >>> from chainrule.nn import functional as F
+    >>> F.cosine_similarity(cr.tensor([[1.0, 0.0]]), cr.tensor([[1.0, 1.0]])).tolist()
+    [0.7071067690849304]
+    """
+    x1, x2 = _floating(x1), _floating(x2)
+    dot = ops.sum(x1 * x2, dim=dim)
+    norms = norm(x1, dim=dim) * norm(x2, dim=dim)
+    return dot / ops.clamp(norms, min=eps)
+
+
+def kl_div(input: Any, target: Any, reduction: str = "mean", log_target: bool = False) -> Tensor:
+    """KL(target ‖ input) pointwise, ``input`` as log-probabilities, as
+    ``torch.nn.functional.kl_div``: target·(log target - input), 0 where target is 0;
+    ``reduction`` is 'mean' (over every element, PyTorch's default), 'batchmean' (the sum over
+    the batch size: the true KL divergence), 'sum' or 'none'.
+
+    >>> import chainrule as cr
+    >>> from chainrule.nn import functional as F
+    >>> p = cr.tensor([[0.5, 0.5]])
+    >>> F.kl_div(cr.log(p), p, reduction="batchmean").item()
+    0.0
+    """
+    if not log_target:
+        t = target._data if isinstance(target, Tensor) else target
+        if (t < 0).any():  # PyTorch gives nan here; a probability is never negative
+            raise ValueError(f"kl_div: target probabilities must be >= 0, found {t[t < 0].min()}")
+    if log_target:
+        pointwise = ops.exp(target) * (target - input)
+    else:
+        t = target if isinstance(target, Tensor) else Tensor(target)
+        safe = ops.where(t > 0, t, 1.0)  # 0·log 0 = 0, with no log(0) computed
+        pointwise = ops.where(t > 0, t * (ops.log(safe) - input), 0.0)
+    if reduction == "none":
+        return pointwise
+    if reduction == "sum":
+        return ops.sum(pointwise)
+    if reduction == "mean":
+        return ops.mean(pointwise)
+    if reduction == "batchmean":
+        return ops.sum(pointwise) / (input.shape[0] if input.ndim else 1)
+    raise ValueError(
+        f"kl_div: reduction must be 'none', 'mean', 'batchmean' or 'sum', got {reduction!r}"
+    )

@@ -79,7 +79,7 @@ from chainrule.ops.nograd import (
 )
 from chainrule.ops.norms import clamp, norm
 from chainrule.ops.reductions import sum_to
-from chainrule.ops.selection import clip, maximum, minimum, where
+from chainrule.ops.selection import clip, maximum, minimum, nonzero, where
 from chainrule.ops.shape import (
     astype,
     broadcast_to,
@@ -148,6 +148,7 @@ __all__ = [
     "multiply",
     "neg",
     "negative",
+    "nonzero",
     "not_equal",
     "one_hot",
     "pad",

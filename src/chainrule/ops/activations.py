@@ -16,12 +16,13 @@ import math
 
 from chainrule.autograd import primitive
 from chainrule.backend import QUIET, erf, xp
+from chainrule.dtypes import as_floating
 
 
 @primitive
 def tanh(x):
-    """Elementwise hyperbolic tangent."""
-    return xp.tanh(x)
+    """Elementwise hyperbolic tangent (of an integer input in the default float dtype)."""
+    return xp.tanh(as_floating(x))
 
 
 tanh.defvjp(lambda F, g, out, x: g * (1 - out * out))  # tanh' = 1 - tanh²
@@ -45,6 +46,7 @@ _errstate = getattr(xp, "errstate", None)  # CuPy has none (and never warns)
 @primitive
 def sigmoid(x):
     """The logistic function σ(x) = 1 / (1 + e^-x), exact in both tails for any |x|."""
+    x = as_floating(x)
     if _errstate is None or x.ndim == 0 or x.dtype.kind != "f":
         # e^-|x| never overflows; picking the form per sign keeps the tails' relative precision
         e = xp.exp(-xp.abs(x))

@@ -32,7 +32,7 @@ from chainrule.backend import xp
 from chainrule.ops.arithmetic import add, matmul
 from chainrule.ops.nograd import argmax
 from chainrule.ops.reductions import sum as _sum
-from chainrule.ops.shape import pad, permute, reshape, unsqueeze
+from chainrule.ops.shape import pad, permute, reshape, squeeze, unsqueeze
 from chainrule.tensor import Tensor
 
 __all__ = [
@@ -273,11 +273,12 @@ def unfold(
     >>> unfold(cr.ones((2, 3, 4, 4)), 2).shape
     (2, 12, 9)
     """
-    x, _ = _as_batch(input, 2, "unfold")
+    x, unbatched = _as_batch(input, 2, "unfold")
     n = x.shape[0]
     cols = im2col(x, kernel_size, stride, padding, dilation)
     rows = cols.shape[0]
-    return permute(reshape(cols, (rows, n, cols.shape[1] // n)), (1, 0, 2))
+    out = permute(reshape(cols, (rows, n, cols.shape[1] // n)), (1, 0, 2))
+    return squeeze(out, 0) if unbatched else out  # (C, H, W) in, (C·kh·kw, L) out
 
 
 def fold(

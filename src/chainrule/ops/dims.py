@@ -269,8 +269,24 @@ def logsumexp(
     return logprob.logsumexp(input, axis=d, keepdims=keepdim or keepdims)
 
 
+def _implicit_softmax_dim(input: Any, name: str) -> int:
+    """PyTorch's legacy dim for softmax called without one (F.softmax(x), nn.Softmax())."""
+    import warnings
+
+    ndim = getattr(input, "ndim", 0)
+    dim = 0 if ndim in (0, 1, 3) else 1
+    warnings.warn(
+        f"Implicit dimension choice for {name} has been deprecated. Change the call to include "
+        f"dim={dim} as an argument.",
+        UserWarning,
+        stacklevel=3,
+    )
+    return dim
+
+
 def softmax(input: Any, dim: Any = None, *, axis: Any = None, dtype: Any = None) -> Tensor:
-    """Softmax along ``dim`` (the last one by default).
+    """Softmax along ``dim``; without one, PyTorch's implicit choice (0 for 0-, 1- and 3-D
+    input, else 1) with its deprecation warning.
 
     >>> import chainrule as cr
     >>> cr.softmax(cr.zeros((1, 2)), dim=1).tolist()
@@ -279,11 +295,11 @@ def softmax(input: Any, dim: Any = None, *, axis: Any = None, dtype: Any = None)
     d = resolve_dim(dim, axis, "softmax")
     if dtype is not None:
         input = input.astype(dtype)
-    return logprob.softmax(input, axis=-1 if d is None else d)
+    return logprob.softmax(input, axis=_implicit_softmax_dim(input, "softmax") if d is None else d)
 
 
 def log_softmax(input: Any, dim: Any = None, *, axis: Any = None, dtype: Any = None) -> Tensor:
-    """Log-softmax along ``dim`` (the last one by default), stable for any logits.
+    """Log-softmax along ``dim`` (without one, as :func:`softmax`), stable for any logits.
 
     >>> import chainrule as cr
     >>> round(cr.log_softmax(cr.zeros(2), dim=0)[0].item(), 4)
@@ -292,7 +308,9 @@ def log_softmax(input: Any, dim: Any = None, *, axis: Any = None, dtype: Any = N
     d = resolve_dim(dim, axis, "log_softmax")
     if dtype is not None:
         input = input.astype(dtype)
-    return logprob.log_softmax(input, axis=-1 if d is None else d)
+    return logprob.log_softmax(
+        input, axis=_implicit_softmax_dim(input, "log_softmax") if d is None else d
+    )
 
 
 def cat(tensors: Sequence[Any], dim: Any = None, *, axis: Any = None) -> Tensor:

@@ -11,12 +11,13 @@ from __future__ import annotations
 
 from chainrule.autograd import primitive
 from chainrule.backend import xp
+from chainrule.dtypes import as_floating
 
 
 @primitive
 def exp(x):
     """Elementwise e^x."""
-    return xp.exp(x)
+    return xp.exp(as_floating(x))
 
 
 exp.defvjp(lambda F, g, out, x: g * out)  # d e^x = e^x: reuse the output
@@ -25,7 +26,7 @@ exp.defvjp(lambda F, g, out, x: g * out)  # d e^x = e^x: reuse the output
 @primitive
 def log(x):
     """Elementwise natural logarithm."""
-    return xp.log(x)
+    return xp.log(as_floating(x))
 
 
 log.defvjp(lambda F, g, out, x: g / x)
@@ -34,7 +35,7 @@ log.defvjp(lambda F, g, out, x: g / x)
 @primitive
 def log1p(x):
     """Elementwise ln(1 + x), accurate for small x."""
-    return xp.log1p(x)
+    return xp.log1p(as_floating(x))
 
 
 log1p.defvjp(lambda F, g, out, x: g / (1 + x))
@@ -43,7 +44,7 @@ log1p.defvjp(lambda F, g, out, x: g / (1 + x))
 @primitive
 def expm1(x):
     """Elementwise e^x - 1, accurate for small x."""
-    return xp.expm1(x)
+    return xp.expm1(as_floating(x))
 
 
 expm1.defvjp(lambda F, g, out, x: g * (out + 1))
@@ -52,7 +53,7 @@ expm1.defvjp(lambda F, g, out, x: g * (out + 1))
 @primitive
 def sqrt(x):
     """Elementwise square root."""
-    return xp.sqrt(x)
+    return xp.sqrt(as_floating(x))
 
 
 sqrt.defvjp(lambda F, g, out, x: g / (2 * out))  # d√x = 1/(2√x)
@@ -70,7 +71,7 @@ abs.defvjp(lambda F, g, out, x: g * F.sign(x))
 @primitive
 def sin(x):
     """Elementwise sine."""
-    return xp.sin(x)
+    return xp.sin(as_floating(x))
 
 
 sin.defvjp(lambda F, g, out, x: g * F.cos(x))
@@ -79,7 +80,7 @@ sin.defvjp(lambda F, g, out, x: g * F.cos(x))
 @primitive
 def cos(x):
     """Elementwise cosine."""
-    return xp.cos(x)
+    return xp.cos(as_floating(x))
 
 
 cos.defvjp(lambda F, g, out, x: -g * F.sin(x))

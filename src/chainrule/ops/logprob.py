@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from chainrule.autograd import primitive
 from chainrule.backend import xp
+from chainrule.dtypes import as_floating
 from chainrule.ops.reductions import _expand
 
 
@@ -28,6 +29,7 @@ def _shifted(x, axis):
 @primitive
 def logsumexp(x, axis=None, keepdims=False):
     """log Σ exp(x) over ``axis``, computed as m + log Σ exp(x - m)."""
+    x = as_floating(x)
     z, m = _shifted(x, axis)
     out = xp.log(xp.sum(xp.exp(z), axis=axis, keepdims=True)) + m
     return out if keepdims else xp.squeeze(out, axis=axis)

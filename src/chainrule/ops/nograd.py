@@ -1,7 +1,7 @@
 """Ops whose results carry no gradient: argmax, argmin, sign, one_hot, comparisons and logic.
 
 >>> import chainrule as cr
->>> cr.one_hot(cr.tensor([0, 2]), 3).tolist()
+>>> cr.ops.one_hot(cr.tensor([0, 2]), 3).tolist()
 [[1.0, 0.0, 0.0], [0.0, 0.0, 1.0]]
 """
 

@@ -40,6 +40,8 @@ def argsort(input: Any, dim: int = -1, descending: bool = False, stable: bool = 
     >>> cr.argsort(cr.tensor([3.0, 1.0, 2.0])).tolist()
     [1, 2, 0]
     """
+    if input.ndim == 0:  # PyTorch: a 0-d index, as sort's
+        return Tensor(xp.zeros((), dtype=xp.int64))
     return _argsort(input, axis=dim, descending=descending)
 
 

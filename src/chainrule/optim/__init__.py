@@ -20,7 +20,9 @@ given, as PyTorch does (to leave biases and normalisation parameters out, pass t
 1.0
 """
 
+from chainrule._missing import module_getattr
 from chainrule.optim import lr_scheduler
+from chainrule.optim.adadelta import Adadelta
 from chainrule.optim.adagrad import Adagrad
 from chainrule.optim.adam import Adam
 from chainrule.optim.adamw import AdamW
@@ -44,6 +46,7 @@ from chainrule.optim.sgd import SGD
 
 __all__ = [
     "SGD",
+    "Adadelta",
     "Adagrad",
     "Adam",
     "AdamW",
@@ -64,3 +67,5 @@ __all__ = [
     "clip_grad_value_",
     "lr_scheduler",
 ]
+
+__getattr__ = module_getattr("torch.optim", __all__)  # other optimisers: NotImplementedError

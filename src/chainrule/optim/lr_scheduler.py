@@ -600,3 +600,7 @@ class ReduceLROnPlateau(_SchedulerState):
 from chainrule.optim.more_schedulers import LambdaLR, LinearLR, MultiStepLR, OneCycleLR  # noqa: E402
 
 __all__ += ["LambdaLR", "LinearLR", "MultiStepLR", "OneCycleLR"]
+
+from chainrule._missing import module_getattr  # noqa: E402
+
+__getattr__ = module_getattr("torch.optim.lr_scheduler", __all__)  # others: NotImplementedError
