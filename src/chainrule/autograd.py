@@ -371,6 +371,14 @@ def _decorator(make: Callable, forward: Callable | str | None, name: str | None)
     return make(forward, _op_name(forward, name))
 
 
+def _without_out(apply: Callable, name: str, args: tuple, kwargs: dict) -> Tensor:
+    """Called while a forward's TypeError is handled: PyTorch's ``out=`` (which no forward takes)
+    is done by :func:`write_out`; any other TypeError is raised again."""
+    if "out" not in kwargs:
+        raise  # the TypeError being handled
+    return write_out(apply, name, args, kwargs)
+
+
 def _wrap(apply: Callable, op: Op, forward: Callable) -> Callable:
     apply.__name__ = apply.__qualname__ = op.name
     apply.__doc__ = forward.__doc__
@@ -432,9 +440,7 @@ def _make_primitive(forward: Callable, name: str) -> Callable:
                 f"{name}: operands of shapes {_shapes(args)} do not fit: {exc}"
             ) from None
         except TypeError:
-            if "out" in kwargs:  # PyTorch's out=: only reached when it is passed
-                return write_out(apply, name, args, kwargs)
-            raise
+            return _without_out(apply, name, args, kwargs)
         if type(out) is not ndarray:
             out = xp.asarray(out)
         if track and _mode.enabled:
@@ -486,9 +492,7 @@ def _make_nondifferentiable(forward: Callable, name: str) -> Callable:
         try:
             out = forward(*raw, **kwargs)
         except TypeError:
-            if "out" in kwargs:  # PyTorch's out=: only reached when it is passed
-                return write_out(apply, name, args, kwargs)
-            raise
+            return _without_out(apply, name, args, kwargs)
         if type(out) is not ndarray:
             out = xp.asarray(out)
         result = _new(out, False, None)

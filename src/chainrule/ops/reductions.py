@@ -195,12 +195,10 @@ def std(x, axis=None, ddof=0, keepdims=False):
 
 
 def _std_vjp(F, g, out, x, axis=None, ddof=0, keepdims=False):
-    centred = x - F.mean(x, axis=axis, keepdims=True)
-    # ∂σ/∂x = (x - μ) / ((n - ddof)·σ); where σ = 0 every x equals μ, so the gradient is 0
+    # σ = √var, so ∂σ/∂x = ∂var/∂x / (2σ); where σ = 0 every x equals μ, so the gradient is 0
     spread = out > 0
-    g_over_sigma = F.where(spread, g / F.where(spread, out, 1.0), 0.0)
-    scale = _expand(F, g_over_sigma, x.shape, axis, keepdims) / (_count(x.shape, axis) - ddof)
-    return scale * centred
+    g_var = F.where(spread, g / (2.0 * F.where(spread, out, 1.0)), 0.0)
+    return _var_vjp(F, g_var, None, x, axis, ddof, keepdims)
 
 
 std.defvjp(_std_vjp)

@@ -14,13 +14,15 @@ from __future__ import annotations
 
 from typing import Any
 
+from chainrule._docstrings import fill
 from chainrule.backend import xp
-from chainrule.optim.optimizer import Optimizer, ParamsT
+from chainrule.optim.optimizer import Optimizer, ParamsT, converges_example
 from chainrule.tensor import Tensor
 
 __all__ = ["Adadelta"]
 
 
+@fill(converges_example("Adadelta", "lr=10.0", 300, "0.05"))
 class Adadelta(Optimizer):
     r"""Adadelta (Zeiler, 2012), with PyTorch's update equations.
 
@@ -45,18 +47,7 @@ class Adadelta(Optimizer):
     weight_decay : float
         L2 penalty added to the gradient, on every parameter it is given, as in PyTorch.
 
-    Examples
-    --------
-    >>> import chainrule as cr
-    >>> from chainrule.optim import Adadelta
-    >>> w = cr.tensor([3.0], requires_grad=True)
-    >>> opt = Adadelta([w], lr=10.0)
-    >>> for _ in range(300):
-    ...     opt.zero_grad()
-    ...     ((w - 1.0) ** 2).sum().backward()
-    ...     opt.step()
-    >>> abs(w.item() - 1.0) < 0.05
-    True
+    %(example)s
     """
 
     _nonnegative = ("rho", "eps")

@@ -16,13 +16,13 @@ from typing import Any
 
 from chainrule._docstrings import fill
 from chainrule.backend import xp
-from chainrule.optim.optimizer import DOCS, Optimizer, ParamsT
+from chainrule.optim.optimizer import Optimizer, ParamsT, converges_example
 from chainrule.tensor import Tensor
 
 __all__ = ["Adagrad"]
 
 
-@fill(DOCS)
+@fill(converges_example("Adagrad", "lr=1.0, initial_accumulator_value=0.1", 100, "1e-3"))
 class Adagrad(Optimizer):
     r"""Adagrad (Duchi et al., 2011), with PyTorch's update equations.
 
@@ -45,18 +45,7 @@ class Adagrad(Optimizer):
     eps : float
         ε added to the denominator (default 1e-10).
 
-    Examples
-    --------
-    >>> import chainrule as cr
-    >>> from chainrule.optim import Adagrad
-    >>> w = cr.tensor([3.0], requires_grad=True)
-    >>> opt = Adagrad([w], lr=1.0, initial_accumulator_value=0.1)
-    >>> for _ in range(100):
-    ...     opt.zero_grad()
-    ...     ((w - 1.0) ** 2).sum().backward()
-    ...     opt.step()
-    >>> abs(w.item() - 1.0) < 1e-3
-    True
+    %(example)s
     """
 
     _nonnegative = ("lr_decay", "initial_accumulator_value", "eps")

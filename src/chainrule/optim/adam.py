@@ -15,13 +15,15 @@ from __future__ import annotations
 import math
 from typing import Any
 
+from chainrule._docstrings import fill
 from chainrule.backend import xp
-from chainrule.optim.optimizer import Optimizer, ParamsT
+from chainrule.optim.optimizer import Optimizer, ParamsT, converges_example
 from chainrule.tensor import Tensor
 
 __all__ = ["Adam"]
 
 
+@fill(converges_example("Adam", "lr=0.5, amsgrad=True", 100, "0.05"))
 class Adam(Optimizer):
     r"""Adam, with PyTorch's update equations.
 
@@ -53,18 +55,7 @@ class Adam(Optimizer):
     amsgrad : bool
         Use the running maximum of :math:`v_t` (Reddi et al., 2018).
 
-    Examples
-    --------
-    >>> import chainrule as cr
-    >>> from chainrule.optim import Adam
-    >>> w = cr.tensor([3.0], requires_grad=True)
-    >>> opt = Adam([w], lr=0.5, amsgrad=True)
-    >>> for _ in range(100):
-    ...     opt.zero_grad()
-    ...     ((w - 1.0) ** 2).sum().backward()
-    ...     opt.step()
-    >>> abs(w.item() - 1.0) < 0.05
-    True
+    %(example)s
     """
 
     _decoupled = False

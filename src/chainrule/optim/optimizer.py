@@ -53,6 +53,24 @@ DOCS = {
 (see :func:`chainrule._docstrings.fill`)."""
 
 
+def converges_example(name: str, options: str, steps: int, tol: str) -> dict[str, str]:
+    """``DOCS`` plus an ``%(example)s`` part: ``name(options)`` takes w from 3 to the minimum 1 of
+    (w - 1)² within ``tol`` in ``steps`` steps, the one example the optimisers share."""
+    example = f"""Examples
+--------
+>>> import chainrule as cr
+>>> from chainrule.optim import {name}
+>>> w = cr.tensor([3.0], requires_grad=True)
+>>> opt = {name}([w], {options})
+>>> for _ in range({steps}):
+...     opt.zero_grad()
+...     ((w - 1.0) ** 2).sum().backward()
+...     opt.step()
+>>> abs(w.item() - 1.0) < {tol}
+True"""
+    return {**DOCS, "example": example}
+
+
 NUMERIC_OPTIONS = (
     "lr",
     "momentum",

@@ -16,13 +16,13 @@ from typing import Any
 
 from chainrule._docstrings import fill
 from chainrule.backend import xp
-from chainrule.optim.optimizer import DOCS, Optimizer, ParamsT
+from chainrule.optim.optimizer import Optimizer, ParamsT, converges_example
 from chainrule.tensor import Tensor
 
 __all__ = ["RMSprop"]
 
 
-@fill(DOCS)
+@fill(converges_example("RMSprop", "lr=0.01, momentum=0.5, centered=True", 300, "0.05"))
 class RMSprop(Optimizer):
     r"""RMSprop (Hinton's lecture 6e), with PyTorch's update equations.
 
@@ -52,18 +52,7 @@ class RMSprop(Optimizer):
         Normalise by an estimate of the gradient's variance instead of its second moment.
         The variance estimate is clamped at 0 against rounding (where PyTorch would give NaN).
 
-    Examples
-    --------
-    >>> import chainrule as cr
-    >>> from chainrule.optim import RMSprop
-    >>> w = cr.tensor([3.0], requires_grad=True)
-    >>> opt = RMSprop([w], lr=0.01, momentum=0.5, centered=True)
-    >>> for _ in range(300):
-    ...     opt.zero_grad()
-    ...     ((w - 1.0) ** 2).sum().backward()
-    ...     opt.step()
-    >>> abs(w.item() - 1.0) < 0.05
-    True
+    %(example)s
     """
 
     _nonnegative = ("eps", "momentum")
