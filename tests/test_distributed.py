@@ -130,3 +130,16 @@ def test_fit_on_one_process_is_unchanged_by_distributed_false() -> None:
             batch_size=8, seed=0, verbose=0, distributed=flag)  # fmt: skip
         weights.append(model.weight.numpy().copy())
     assert np.array_equal(weights[0], weights[1])
+
+
+def test_callbacks_that_write_or_print_run_on_rank_0_only() -> None:
+    from types import SimpleNamespace
+
+    from chainrule.distributed import DataParallel
+    from chainrule.train import callbacks as cb
+
+    kept = cb.EarlyStopping(patience=2)
+    writers = [cb.CSVLogger("log.csv"), cb.ModelCheckpoint("m"), cb.ProgressBar()]
+    everything = [kept, *writers]
+    assert DataParallel.callbacks(SimpleNamespace(is_main=True), everything) == everything
+    assert DataParallel.callbacks(SimpleNamespace(is_main=False), everything) == [kept]

@@ -133,12 +133,11 @@ class DataParallel:
         self.late = flags[1] > 0
 
     def callbacks(self, cbs: Sequence[Any]) -> list[Any]:
-        """The callbacks this rank runs: those that write files or print run on rank 0 only."""
+        """The callbacks this rank runs: those that declare ``main_rank_only`` (they write files
+        or print) run on rank 0 only."""
         if self.is_main:
             return list(cbs)
-        from chainrule.train.callbacks import CSVLogger, ModelCheckpoint, ProgressBar
-
-        return [c for c in cbs if not isinstance(c, (CSVLogger, ModelCheckpoint, ProgressBar))]
+        return [c for c in cbs if not getattr(c, "main_rank_only", False)]
 
     # ------------------------------------------------------------------ each step
     def step(self, loss_sum: float, rows: int, late: bool) -> tuple[float, int]:

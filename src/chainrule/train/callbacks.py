@@ -116,6 +116,8 @@ class Callback:
     touches_weights: bool = True
     """Whether ``on_epoch_end`` may change the weights. Leave True unless it cannot: when
     every callback declares False, the divergence guard reuses its end-of-epoch copy."""
+    main_rank_only: bool = False
+    """Whether it writes files or prints, so that a distributed run keeps it on rank 0 only."""
 
     def set_context(
         self, model: Any, optimizer: Any, history: History, state: TrainState | None = None
@@ -325,6 +327,7 @@ class ModelCheckpoint(Callback):
     """
 
     touches_weights = False
+    main_rank_only = True
 
     def __init__(
         self,
@@ -474,6 +477,7 @@ class CSVLogger(Callback):
     """
 
     touches_weights = False
+    main_rank_only = True
 
     def __init__(self, path: str | os.PathLike) -> None:
         self.path = os.fspath(path)
@@ -654,6 +658,7 @@ class ProgressBar(Callback):
     """
 
     touches_weights = False
+    main_rank_only = True
 
     def __init__(
         self, use_tqdm: bool | None = None, every: int = 1, file: TextIO | None = None
