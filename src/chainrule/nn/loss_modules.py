@@ -54,8 +54,7 @@ class _Loss(Module):
         return self.forward(input, target, sample_weight=sample_weight)
 
     def __repr__(self) -> str:
-        options = ", ".join(f"{k}={v!r}" for k, v in self._options().items() if v is not None)
-        return f"{type(self).__name__}({options})"
+        return f"{type(self).__name__}()"  # PyTorch's: the options are not shown
 
 
 class BCELoss(_Loss):
