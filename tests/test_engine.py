@@ -650,12 +650,12 @@ def test_conversions():
 def test_repr_shows_values_dtype_and_grad_fn():
     x = cr.tensor([1.0, 2.5], requires_grad=True)
     r = repr(x)
-    assert r == "tensor([1. , 2.5], requires_grad=True)"
+    assert r == "tensor([1.0000, 2.5000], requires_grad=True)"
     y = x * 2.0
     assert repr(y) == "tensor([2., 5.], grad_fn=<mul>)"
     # as PyTorch: the dtype is shown only when it is not the default float, int64 or bool
     assert repr(cr.tensor([1, 2])) == "tensor([1, 2])"
-    assert repr(cr.tensor([True])) == "tensor([ True])"
+    assert repr(cr.tensor([True, False])) == "tensor([ True, False])"
     assert repr(cr.tensor([1.0], dtype=cr.float64)) == "tensor([1.], dtype=float64)"
     assert repr(cr.tensor([1], dtype=cr.int32)) == "tensor([1], dtype=int32)"
     with cr.default_dtype(cr.float64):

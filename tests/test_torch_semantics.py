@@ -227,3 +227,48 @@ def test_a_deep_copied_state_dict_is_a_snapshot():
     with cr.no_grad():
         model.weight.fill_(3.0)
     assert (live["weight"].numpy() == 3.0).all() and not (snap["weight"].numpy() == 3.0).any()
+
+
+@pytest.mark.parametrize(
+    "values",
+    [
+        [1.0, 2.0],
+        [1.0, 2.5],
+        [1e-5, 1.0],
+        [1e9, 1.0],
+        3.0,
+        1.5,
+        [float("nan"), 1.0],
+        [float("inf"), 1.5],
+        [[1.0, -2.5], [3.0, 4.0]],
+        [0.0, -0.0],
+        [1, -20],
+        [True, False],
+        [-0.5, 1234.5678],
+    ],
+)
+def test_repr_prints_the_text_pytorch_prints(values):
+    assert repr(cr.tensor(values)) == _torch_repr(torch.tensor(values))
+
+
+def _torch_repr(t) -> str:
+    # chainrule's dtypes are NumPy's: "dtype=float64" is 6 characters shorter, so it may stay on
+    # a line where PyTorch's "dtype=torch.float64" wraps
+    return repr(t).replace("dtype=torch.", "dtype=").replace(",\n       dtype=", ", dtype=")
+
+
+def _unwrapped(text: str) -> str:
+    return text.replace(",\n       dtype=", ", dtype=")
+
+
+@pytest.mark.parametrize("shape", [(30,), (2000,), (2, 3, 4), (30, 100), (8, 9, 10), (0, 3), (0,)])
+@pytest.mark.parametrize("scale", [1.0, 1e-6, 1e9])
+def test_repr_wraps_and_summarises_as_pytorch(shape, scale):
+    a = (np.random.default_rng(len(shape)).normal(size=shape) * scale).astype(np.float32)
+    assert repr(cr.tensor(a)) == _torch_repr(torch.tensor(a))
+    ints = (a * 100).astype(np.int64)
+    assert repr(cr.tensor(ints)) == _torch_repr(torch.tensor(ints))
+    t, u = cr.tensor(a, requires_grad=True), torch.tensor(a, requires_grad=True)
+    assert repr(t) == _torch_repr(u)
+    ours = _unwrapped(repr(cr.tensor(a, dtype=cr.float64)))
+    assert ours == _torch_repr(torch.tensor(a, dtype=torch.float64))

@@ -8,7 +8,7 @@ op (see :mod:`chainrule.autograd`), on a PyTorch-like ``Tensor``.
 >>> y = cr.sigmoid(x).sum()
 >>> y.backward()
 >>> x.grad   # σ'(x) = σ(x)(1 - σ(x))
-tensor([0.235 , 0.1966])
+tensor([0.2350, 0.1966])
 """
 
 # Tensor first: the engine and the ops are built on it, and tensor.py imports them at its end

@@ -20,6 +20,7 @@ import numpy
 from chainrule import dtypes
 from chainrule.backend import ndarray, to_numpy, xp
 from chainrule.tensor_methods import Size, TorchMethods
+from chainrule.tensor_print import tensor_repr
 
 __all__ = ["Tensor", "as_tensor", "tensor"]
 
@@ -199,18 +200,21 @@ class Tensor(TorchMethods):
         return a.copy() if copy else a
 
     def __repr__(self) -> str:
-        body = numpy.array2string(
-            to_numpy(self._data), separator=", ", prefix="tensor(", threshold=200, precision=4
-        )
+        values = to_numpy(self._data)
+        suffixes = []
+        if values.size == 0 and values.shape != (0,):
+            suffixes.append(f"size={values.shape}")
         dt = self._data.dtype
-        # PyTorch's rule: the dtype is shown unless it is the default float, int64 or bool
-        shown = dt != dtypes.get_default_dtype() and dt.kind != "b" and dt != numpy.int64
-        extra = f", dtype={dt}" if shown else ""
+        # PyTorch's rule: the dtype is shown unless it is the default float, or int64 or bool
+        # (which the values show, unless there are none)
+        implied = values.size and (dt.kind == "b" or dt == numpy.int64)
+        if dt != dtypes.get_default_dtype() and not implied:
+            suffixes.append(f"dtype={dt}")
         if self.grad_fn is not None:
-            extra += f", grad_fn={self.grad_fn!r}"
+            suffixes.append(f"grad_fn={self.grad_fn!r}")
         elif self.requires_grad:
-            extra += ", requires_grad=True"
-        return f"tensor({body}{extra})"
+            suffixes.append("requires_grad=True")
+        return tensor_repr(values, suffixes)  # PyTorch's text, value for value
 
     def __len__(self) -> int:
         if self._data.ndim == 0:
@@ -555,7 +559,7 @@ def tensor(data: Any, dtype: Any = None, requires_grad: bool = False, device: An
     >>> cr.tensor([[1, 2], [3, 4]]).dtype
     dtype('int64')
     >>> cr.tensor([0.5, 1.5], requires_grad=True)
-    tensor([0.5, 1.5], requires_grad=True)
+    tensor([0.5000, 1.5000], requires_grad=True)
     """
     if device is not None:  # PyTorch's device=: the CPU only
         from chainrule.tensor_methods import check_device

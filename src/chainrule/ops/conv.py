@@ -420,8 +420,8 @@ def avg_pool2d(
 
     >>> import chainrule as cr
     >>> avg_pool2d(cr.arange(16.0).reshape(1, 1, 4, 4), 2)
-    tensor([[[[ 2.5,  4.5],
-              [10.5, 12.5]]]])
+    tensor([[[[ 2.5000,  4.5000],
+              [10.5000, 12.5000]]]])
     """
     x, k, s, p, out_shape = _windows(
         input, kernel_size, stride, padding, 1, ceil_mode, "avg_pool2d"
@@ -452,7 +452,7 @@ def adaptive_avg_pool2d(input: Tensor, output_size: Any) -> Tensor:
 
     >>> import chainrule as cr
     >>> adaptive_avg_pool2d(cr.arange(16.0).reshape(1, 1, 4, 4), 1)
-    tensor([[[[7.5]]]])
+    tensor([[[[7.5000]]]])
     """
     x, unbatched = _as_batch(input, 2, "adaptive_avg_pool2d")
     size = (output_size, output_size) if isinstance(output_size, int) else tuple(output_size)

@@ -4,7 +4,7 @@
 >>> x = cr.tensor([0.0, 1.0], requires_grad=True)
 >>> cr.exp(x).sum().backward()
 >>> x.grad
-tensor([1.    , 2.7183])
+tensor([1.0000, 2.7183])
 """
 
 from __future__ import annotations

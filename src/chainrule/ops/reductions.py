@@ -10,8 +10,8 @@ Ties in ``max``/``min`` split the gradient evenly among the tied elements, so th
 >>> x = cr.tensor([[1.0, 5.0], [5.0, 2.0]], requires_grad=True)
 >>> x.max().backward()
 >>> x.grad
-tensor([[0. , 0.5],
-        [0.5, 0. ]])
+tensor([[0.0000, 0.5000],
+        [0.5000, 0.0000]])
 """
 
 from __future__ import annotations

@@ -7,7 +7,7 @@ the same convention as ``max``/``min`` reductions.
 >>> a = cr.tensor([1.0, 2.0], requires_grad=True)
 >>> cr.maximum(a, cr.tensor([1.0, 0.0])).sum().backward()
 >>> a.grad
-tensor([0.5, 1. ])
+tensor([0.5000, 1.0000])
 """
 
 from __future__ import annotations

@@ -7,7 +7,7 @@
 >>> (w * w).sum().backward()
 >>> opt.step()                   # the first step is lr · g / |g| = lr per coordinate
 >>> w
-tensor([0.9, 1.9], requires_grad=True)
+tensor([0.9000, 1.9000], requires_grad=True)
 """
 
 from __future__ import annotations

@@ -7,7 +7,7 @@
 >>> (w * w).sum().backward()
 >>> opt.step()   # the first step moves each weight by about lr, against its gradient's sign
 >>> w
-tensor([ 0.9, -0.9], requires_grad=True)
+tensor([ 0.9000, -0.9000], requires_grad=True)
 """
 
 from __future__ import annotations

@@ -18,7 +18,7 @@ normalisation parameters undecayed, give them a group with ``weight_decay=0``:
 >>> (w * w).sum().backward()   # ∂/∂w = 2w
 >>> opt.step()
 >>> w
-tensor([0.8, 1.6], requires_grad=True)
+tensor([0.8000, 1.6000], requires_grad=True)
 >>> opt.zero_grad()
 >>> w.grad is None
 True

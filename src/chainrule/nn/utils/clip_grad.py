@@ -12,7 +12,7 @@ gradient; an array taken from ``p.grad._data`` before clipping keeps its values.
 >>> clip_grad_norm_([w], max_norm=1.0)   # returns the norm before clipping, a tensor
 tensor(5.)
 >>> w.grad
-tensor([0.6, 0.8])
+tensor([0.6000, 0.8000])
 """
 
 from __future__ import annotations
