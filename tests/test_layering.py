@@ -16,7 +16,7 @@ ORDER = ["backend", "engine", "nn", "optim", "data", "distributed", "train", "su
 ENGINE = {
     "_atomic", "_docstrings", "_missing", "_out", "_threadlocal", "autograd", "autograd_api",
     "autograd_functional", "compile", "creation", "cuda", "device", "dtypes", "functional",
-    "gradcheck", "ops", "tensor", "tensor_methods",
+    "gradcheck", "ops", "tensor", "tensor_methods", "tensor_print",
 }  # fmt: skip
 BY_PACKAGE = {
     "backend": "backend",
