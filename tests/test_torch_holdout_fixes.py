@@ -354,3 +354,43 @@ def test_top_level_one_hot_and_pad_are_torch_functional_ones():
 def test_module_reprs_read_as_torch(make):
     # print(model) is in every tutorial: the same settings, in the same words
     assert repr(eval(make, {"nn": nn})) == repr(eval(make, {"nn": torch.nn}))
+
+
+def test_dropout_with_p_1_drops_everything_as_pytorch():
+    import chainrule as cr
+    import chainrule.nn as cnn
+
+    torch = pytest.importorskip("torch")
+    x, xt = cr.ones(3, requires_grad=True), torch.ones(3, requires_grad=True)
+    cnn.functional.dropout(x, 1.0).sum().backward()
+    torch.nn.functional.dropout(xt, 1.0).sum().backward()
+    assert x.grad.numpy().tolist() == xt.grad.tolist() == [0.0, 0.0, 0.0]
+    assert cnn.Dropout(1.0)(cr.ones(3)).numpy().tolist() == [0.0, 0.0, 0.0]
+    for bad in (-0.1, 1.5):
+        with pytest.raises(ValueError, match=r"dropout probability must be in \[0, 1\], got"):
+            cnn.Dropout(bad)
+
+
+@pytest.mark.parametrize("p", [0, -1, -2.5, 0.5, 3])
+def test_norm_takes_every_p_that_pytorch_takes(p):
+    a = np.array([[0.0, -2.0, 3.0], [1.5, 0.0, -0.5]], dtype=np.float32)
+    x, xt = cr.tensor(a, requires_grad=True), torch.tensor(a, requires_grad=True)
+    with np.errstate(divide="ignore"):  # p < 0 with a zero element: the norm is 0, as PyTorch's
+        ours = cr.norm(x, p=p, dim=1)
+    theirs = torch.norm(xt, p=p, dim=1)
+    np.testing.assert_allclose(ours.detach().numpy(), theirs.detach().numpy(), rtol=1e-6)
+    ours.sum().backward()
+    theirs.sum().backward()
+    if p == 0:  # PyTorch leaves no gradient; chainrule's is 0
+        assert xt.grad is None and not x.grad.numpy().any()
+    else:  # zeros get gradient 0, as in PyTorch (for p < 1 the derivative there is infinite)
+        np.testing.assert_allclose(x.grad.numpy(), xt.grad.numpy(), rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.parametrize("p", [-1.5, 0.5, 3.0])
+@pytest.mark.parametrize("dim", [None, 1])
+def test_norm_p_gradient_matches_finite_differences(p, dim):
+    from chainrule.gradcheck import gradcheck
+
+    a = np.random.default_rng(3).uniform(0.5, 2.0, size=(3, 4)) * [1, -1, 1, -1]
+    assert gradcheck(lambda t: cr.norm(t, p=p, dim=dim), [cr.tensor(a, dtype=cr.float64)])

@@ -202,12 +202,20 @@ def dropout2d(
     return _dropout(x, p, training, generator, (*x.shape[:-2], 1, 1))
 
 
+def check_dropout_p(p: float) -> float:
+    """``p`` if it is a dropout probability, in [0, 1] as PyTorch allows, else a ValueError."""
+    if not 0.0 <= p <= 1.0:
+        raise ValueError(f"dropout probability must be in [0, 1], got {p}")
+    return p
+
+
 def _dropout(x: Tensor, p: float, training: bool, generator: Any, mask_shape: tuple) -> Tensor:
     """Inverted dropout with one keep/drop draw per entry of ``mask_shape`` (broadcast over x)."""
-    if not 0.0 <= p < 1.0:
-        raise ValueError(f"dropout probability must be in [0, 1), got {p}")
+    check_dropout_p(p)
     if not training or p == 0.0:
         return x
+    if p == 1.0:  # everything dropped, as PyTorch: zeros, and a zero gradient
+        return x * 0
     gen = generator if generator is not None else default_generator
     keep = gen.uniform(mask_shape, dtype=x.dtype) >= p
     return x * (keep / (1.0 - p)).astype(x.dtype)

@@ -205,9 +205,7 @@ class Dropout(Module):
         self, p: float = 0.5, inplace: bool = False, generator: Generator | None = None
     ) -> None:  # ``inplace`` is accepted for PyTorch code; the result is a new tensor
         super().__init__()
-        if not 0.0 <= p < 1.0:
-            raise ValueError(f"dropout probability must be in [0, 1), got {p}")
-        self.p = p
+        self.p = F.check_dropout_p(p)
         self.generator = generator
 
     def forward(self, x: Tensor) -> Tensor:

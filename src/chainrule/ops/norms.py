@@ -44,11 +44,29 @@ def _norm2_vjp(F, g, out, x, axis=None, keepdims=False):
 _norm2.defvjp(_norm2_vjp)
 
 
+@primitive("normp")
+def _normp(x, p=1.0, axis=None, keepdims=False):
+    return xp.sum(xp.abs(x) ** p, axis=axis, keepdims=keepdims) ** (1.0 / p)
+
+
+def _normp_vjp(F, g, out, x, p=1.0, axis=None, keepdims=False):
+    # ∂‖x‖_p/∂x = sign(x)·(|x| / ‖x‖_p)^(p-1), taken as 0 where x = 0 or ‖x‖_p = 0 (as PyTorch
+    # does: for p < 1 the derivative at 0 is infinite, and for p < 0 one zero makes the norm 0)
+    a = F.abs(x)
+    full = _expand(F, out, x.shape, axis, keepdims)
+    live = (a > 0) & (full > 0)
+    ratio = F.where(live, a / F.where(live, full, 1.0), 1.0) ** (p - 1.0)
+    return _expand(F, g, x.shape, axis, keepdims) * F.where(live, F.sign(x) * ratio, 0.0)
+
+
+_normp.defvjp(_normp_vjp)
+
+
 def norm(
     input: Any, p: Any = "fro", dim: Any = None, keepdim: bool = False, dtype: Any = None
 ) -> Tensor:
-    """The ``p``-norm over ``dim`` (all elements by default): 2 (or 'fro'), 1, inf, -inf or any
-    positive number.
+    """The ``p``-norm over ``dim`` (all elements by default): 2 (or 'fro'), 1, inf, -inf, 0 (the
+    count of nonzeros) or any other number, as ``torch.norm``.
 
     >>> import chainrule as cr
     >>> cr.norm(cr.tensor([[3.0, -4.0]]), p=1, dim=1).tolist()
@@ -67,9 +85,9 @@ def norm(
         return reduce(a, axis=d, keepdims=keepdim)
     if p == 1:
         return reductions.sum(a, axis=d, keepdims=keepdim)
-    if p <= 0:
-        raise ValueError(f"norm: p must be positive (or ±inf), got {p}")
-    return reductions.sum(a**p, axis=d, keepdims=keepdim) ** (1.0 / p)
+    if p == 0:  # PyTorch's "0-norm": how many are nonzero (its gradient is 0)
+        return reductions.sum((a != 0).astype(a.dtype) + 0 * a, axis=d, keepdims=keepdim)
+    return _normp(input, p=float(p), axis=d, keepdims=keepdim)
 
 
 def clamp(input: Any, min: Any = None, max: Any = None) -> Tensor:
