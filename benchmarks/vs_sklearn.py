@@ -23,7 +23,8 @@ What is compared
    ``--threads`` says (matrices this size use them; ``--mnist-threads N`` sets N instead),
    ``--repeats`` fits of each library per input: float64 input (as MNIST usually arrives;
    scikit-learn then computes in float64, chainrule in its default float32) and float32
-   input (both in float32). Target: wall time ≤ 0.5× scikit-learn's.
+   input (both in float32, reported beside it). Target (issue 10), on the float64 input: wall
+   time ≤ 0.5× scikit-learn's.
 
 With the same ``random_state`` both libraries start from the same weights and draw the same
 mini-batches (chainrule reproduces scikit-learn's random stream), so the comparison is of
@@ -333,12 +334,13 @@ def bench_mnist_size(repeats: int, threads: int = 0, n: int = 12000, epochs: int
         cr_w, cr_c, cr_a = np.mean(runs[what, "cr"], axis=0)
         sk_w, sk_c, sk_a = np.mean(runs[what, "sk"], axis=0)
         ratio, ratio_cpu = cr_w / sk_w, cr_c / sk_c
-        check(
-            f"MNIST-size MLP (784-128-10, adam), {what} input: fit time ≤ 0.5× "
-            "scikit-learn's (wall)",
-            ratio <= 0.5,
-            f"{ratio:.2f}× (CPU {ratio_cpu:.2f}×)",
-        )
+        if what == "float64":  # issue 10's target: MNIST as fetch_openml gives it (float64)
+            check(
+                "MNIST-size MLP (784-128-10, adam), float64 input: fit time ≤ 0.5× "
+                "scikit-learn's (wall)",
+                ratio <= 0.5,
+                f"{ratio:.2f}× (CPU {ratio_cpu:.2f}×)",
+            )
         rows.append(
             [
                 f"{what} input",
