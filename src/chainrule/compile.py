@@ -54,7 +54,8 @@ part of the cache key): the usual training step, ``zero_grad`` / forward / loss 
 * ``backward(create_graph=True)``, gradients with respect to a tensor that was made inside the
   step, and ``optimizer.step(closure)``;
 * changing a parameter that received a gradient other than through an optimiser's ``step``
-  (``p._data -= ...``): the replay would not repeat it.
+  (writing into its array, ``np.asarray(p)[...] -= ...``): the replay would not repeat it. An
+  in-place tensor method (``p.data.sub_(...)``, ``p -= ...``) is refused while recording.
 
 Not detected: other raw array code that changes state (BatchNorm's running statistics, gradient
 clipping between ``backward`` and ``step``, ``Module.zero_grad()``: use the optimiser's) runs only
@@ -436,7 +437,7 @@ class _Recorder(autograd.Recorder):
             ):
                 raise CompileError(
                     "compile: the step changed a parameter other than through an optimizer's "
-                    "step() (e.g. p._data -= ...); a replay would not repeat that. Use an "
+                    "step() (e.g. writing into np.asarray(p)); a replay would not repeat that. Use an "
                     "optimizer, or keep this step eager"
                 )
 
